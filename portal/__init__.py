@@ -1,0 +1,41 @@
+"""The portal application factory. Nothing happens at import time."""
+from flask import Flask, g
+
+from portal.config import Config, check_production, from_env
+from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+# Feature packages, each with init_app(app) registering its models, blueprints and commands.
+FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "jobs", "letters", "exchange", "reports", "api")
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(__name__, template_folder=str(root / "templates"), static_folder="static",
+                instance_path=str(root / "instance"))
+    base = config if isinstance(config, type) else Config
+    settings = from_env(base)
+    if isinstance(config, dict):
+        settings.update(config)
+    app.config.update(settings)
+    check_production(app.config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    from portal.i18n import select_locale
+    babel.init_app(app, locale_selector=select_locale)
+
+    import importlib
+    for name in FEATURES:
+        module = importlib.import_module(f"portal.{name}")
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+
+    from portal.core import web
+    web.init_app(app)
+    return app

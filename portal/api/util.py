@@ -1,0 +1,31 @@
+"""Small helpers every API module uses: body parsing, pagination, the list shape."""
+from flask import request
+
+from portal.core.errors import ValidationFailed
+from portal.extensions import db
+
+MAX_PER_PAGE = 200
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": "请求体应为JSON对象"}, message="请求体应为JSON对象")
+    return data
+
+
+def page_args(default_per_page: int = 20) -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", default_per_page))
+    except ValueError:
+        raise ValidationFailed({"page": "分页参数应为整数"})
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationFailed({"per_page": f"page 应≥1，per_page 应在1到{MAX_PER_PAGE}之间"})
+    return page, per_page
+
+
+def listing(query, to_dict, default_per_page: int = 20) -> dict:
+    page, per_page = page_args(default_per_page)
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return {"items": [to_dict(x) for x in result.items], "total": result.total, "page": page}

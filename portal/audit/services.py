@@ -1,0 +1,51 @@
+"""Writing and reading the audit trail. Services call `record` inside their own transaction, so
+the change and its record commit or roll back together."""
+from datetime import date, datetime
+
+from portal.audit.models import AuditEntry
+from portal.extensions import db
+from portal.tenancy.context import current_tenant_id
+
+# Never written to the trail in clear.
+SECRET_KEYS = {"id_enc", "id_hash", "password_hash", "token_hash"}
+
+
+def _plain(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def clean(values: dict | None) -> dict | None:
+    if values is None:
+        return None
+    return {k: _plain(v) for k, v in values.items() if k not in SECRET_KEYS}
+
+
+def diff(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only the fields that changed."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record(actor, action: str, object_type: str, object_id, *, before=None, after=None, summary="",
+           tenant_id: int | None = None) -> AuditEntry:
+    entry = AuditEntry(
+        tenant_id=tenant_id or current_tenant_id(),
+        user_id=getattr(actor, "id", None), username=getattr(actor, "username", "") or "system",
+        action=action, object_type=object_type, object_id=str(object_id), summary=summary[:200],
+        before=clean(before), after=clean(after),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def trail(*, object_type: str | None = None, object_id=None, page: int = 1, per_page: int = 50):
+    query = db.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if object_type:
+        query = query.filter(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.filter(AuditEntry.object_id == str(object_id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,28 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from portal.i18n import lazy
+
+
+class LoginForm(FlaskForm):
+    username = StringField(lazy("用户名"), validators=[DataRequired(lazy("请输入用户名")), Length(max=60)])
+    password = PasswordField(lazy("密码"), validators=[DataRequired(lazy("请输入密码")), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(lazy("当前密码"), validators=[DataRequired(lazy("请输入当前密码"))])
+    new = PasswordField(lazy("新密码"), validators=[DataRequired(lazy("请输入新密码")), Length(min=10, max=200,
+                        message=lazy("密码长度应为10到200个字符"))])
+    confirm = PasswordField(lazy("确认新密码"), validators=[EqualTo("new", message=lazy("两次输入的新密码不一致"))])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(lazy("令牌名称"), validators=[Optional(), Length(max=60)])
+
+
+class UserForm(FlaskForm):
+    username = StringField(lazy("用户名"), validators=[DataRequired(lazy("请输入用户名")), Length(max=60)])
+    display_name = StringField(lazy("姓名"), validators=[Optional(), Length(max=60)])
+    role = SelectField(lazy("角色"), choices=[])
+    org = SelectField(lazy("所属组织（支部书记）"), choices=[], validate_choice=False)

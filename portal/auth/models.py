@@ -1,0 +1,69 @@
+import hashlib
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+
+class User(UserMixin, db.Model):
+    """A person. Global (one login), with roles granted per tenant."""
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    grants = relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan",
+                          lazy="selectin")
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def grant_for(self, tenant_id: int):
+        return next((g for g in self.grants if g.tenant_id == tenant_id), None)
+
+
+class RoleGrant(db.Model):
+    """A role of a user: in one tenant (optionally limited to an org subtree), or over a region."""
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), nullable=True, index=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), nullable=True)
+
+    user = relationship("User", back_populates="grants")
+    tenant = relationship("Tenant", lazy="joined")
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    hint: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    user = relationship("User")
+
+    @staticmethod
+    def digest(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()

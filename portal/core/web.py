@@ -1,0 +1,138 @@
+"""Request plumbing shared by every feature: the tenant in the URL, the access check, error
+answers (HTML for pages, the api.md JSON shape for /api/), and the template context."""
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from portal.auth.access import Unauthenticated, authorize_request, public
+from portal.core.errors import Conflict, PortalError
+from portal.extensions import db
+from portal.i18n import _
+from portal.tenancy.context import leave_request_tenant
+
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "rate_limited"}
+HTTP_MESSAGES = {400: "请求有误", 401: "需要登录", 403: "无权访问", 404: "页面不存在", 405: "不支持此操作",
+                 409: "数据状态已变化，请刷新后重试", 413: "文件太大", 429: "尝试次数过多，请稍后再试",
+                 500: "系统出现错误，请稍后再试"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json" and request.path.startswith("/verify/"))
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if fields:
+            body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def init_app(app):
+    @app.url_value_preprocessor
+    def _pull_tenant(endpoint, values):
+        if values and "tenant" in values:
+            g.tenant_code = values.pop("tenant")
+
+    @app.url_defaults
+    def _push_tenant(endpoint, values):
+        if "tenant" in values or not g.get("tenant_code"):
+            return
+        if app.url_map.is_endpoint_expecting(endpoint, "tenant"):
+            values["tenant"] = g.tenant_code
+
+    app.before_request(authorize_request)
+
+    @app.teardown_request
+    def _leave(exc):
+        leave_request_tenant()
+
+    @app.errorhandler(Unauthenticated)
+    def _unauthenticated(exc):
+        if wants_json():
+            return error_response(401, "unauthenticated", _("需要登录或有效的令牌"))
+        return redirect(url_for("auth.login", next=request.full_path if request.args else request.path))
+
+    @app.errorhandler(PortalError)
+    def _portal_error(exc):
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        db.session.rollback()
+        return error_response(409, "conflict", _("数据已被他人修改，请刷新后重试"))
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        db.session.rollback()
+        return error_response(409, "conflict", _("与已有数据冲突，请检查后重试"))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc):
+        status = exc.code or 500
+        message = HTTP_MESSAGES.get(status, exc.description or "")
+        if status == 400 and exc.description and "CSRF" in str(exc.description):
+            message = _("页面已过期，请刷新后重新提交")
+        return error_response(status, HTTP_CODES.get(status, "error"), message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s", request.path)
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
+            raise exc
+        return error_response(500, "internal", HTTP_MESSAGES[500])
+
+    @app.context_processor
+    def _context():
+        from portal.auth.roles import ROLE_LABELS
+        principal = g.get("principal")
+        return {"principal": principal, "current_tenant": g.get("tenant"), "role_labels": ROLE_LABELS,
+                "nav_badges": badges(principal), "url_endpoints": app.view_functions}
+
+    @app.get("/")
+    @public
+    def index():
+        user = g.get("user")
+        if user is None:
+            return redirect(url_for("auth.login"))
+        tenant_grants = [gr for gr in user.grants if gr.tenant_id]
+        if len(tenant_grants) == 1:
+            return redirect(url_for("members.index", tenant=tenant_grants[0].tenant.code))
+        return redirect(url_for("auth.home"))
+
+    @app.get("/healthz")
+    @public
+    def healthz():
+        db.session.execute(db.text("SELECT 1"))
+        return {"ok": True}
+
+
+_BADGE_PROVIDERS = []
+
+
+def badge_provider(fn):
+    """Features register functions(principal) -> dict of header counters (e.g. unread notices)."""
+    _BADGE_PROVIDERS.append(fn)
+    return fn
+
+
+def badges(principal) -> dict:
+    out = {}
+    if principal is None or principal.tenant is None:
+        return out
+    for fn in _BADGE_PROVIDERS:
+        try:
+            out.update(fn(principal) or {})
+        except Exception:  # a counter must never take a page down
+            db.session.rollback()
+    return out
+
+
+def flash_error(exc: PortalError):
+    flash(exc.message, "danger")

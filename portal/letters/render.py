@@ -1,0 +1,459 @@
+"""The letter rendering engine: Jinja print templates -> PDF with WeasyPrint.
+
+Usage::
+
+    from portal.letters.render import Renderer
+    r = Renderer(template_dirs=[ROOT / "templates"], static_root=ROOT / "portal" / "static",
+                 tenants_dir=ROOT / "tenants")
+    pdf = r.render("introduction", context, tenant_code="110105")     # bytes
+    pdfs = r.render_many("introduction", contexts, tenant_code="110105")  # [bytes, ...]
+    one = r.render_combined("introduction", contexts)                 # one PDF, all pages
+
+A Renderer holds one Jinja Environment, one WeasyPrint FontConfiguration, the parsed shared
+stylesheet (templates/letters/letters.css) and an image cache; build it once per process and
+reuse it (it is what makes a letter take tens of milliseconds rather than a second). It is not
+thread-safe: use one per thread or process (the batch benchmark uses one per worker process).
+
+Templates: ``templates/letters/<kind>.html``. A tenant overrides one by placing
+``<tenants_dir>/<tenant_code>/letters/<kind>.html``; it may ``{% extends "letters/_base.html" %}``
+and import ``letters/_macros.html`` from the shared set. A tenant may also add
+``<tenants_dir>/<tenant_code>/letters/letters.css``, applied after the shared stylesheet.
+
+Resources: the URL fetcher only serves ``data:`` URIs and ``file:`` URLs of files under the
+static root or the tenants dir (seal images). Anything else (http, https, ftp, files elsewhere)
+raises :class:`ForbiddenURLError`; nothing ever goes to the network.
+
+Context (plain dicts; dates are ``datetime.date``). Missing optional keys render as blanks.
+
+Common to every kind
+    ``doc``: ``number`` full display "（朝组）字第 12 号" (built from ``prefix`` and
+    ``number_plain`` by :func:`letter_number` if absent), ``number_plain`` "12",
+    ``prefix`` "朝组", ``year`` int, ``issued_on`` date, ``verify_url`` str,
+    ``verify_code`` "K7Q2-9XHD", ``qr_svg`` inline SVG markup (built here from
+    ``verify_url`` with :func:`portal.letters.qr.svg_for` when absent; ``qr_png`` data URI is
+    accepted instead), ``void`` bool (a large diagonal 作废 watermark on every page).
+    ``issuer``: ``name`` (committee, e.g. "中共北京市朝阳区委组织部"), ``address``, ``phone``,
+    ``fax``, ``postcode``, ``seal_path`` (absolute path of a seal image under the static root
+    or tenants dir, or None; laid over the stamp area).
+
+introduction (三联介绍信: 存根 / 介绍信 / 回执联 on one A4 sheet)
+    ``member``: ``name``, ``sex`` 男/女, ``age`` int, ``ethnicity`` ("汉" or "汉族"),
+    ``category`` 正式党员/预备党员 (or 正式/预备), ``id_number``, ``phone``;
+    ``from_org``, ``to_org`` (names), ``dues_paid_through`` date or None (year and month are
+    printed in formal numerals, "贰零贰陆年拾壹月"), ``validity_days`` int ("叁拾天"),
+    optional ``addressee`` (the letter's salutation; defaults to ``to_org``).
+
+receipt (回执, issued by the receiving committee = ``issuer``)
+    ``member``, ``from_org`` (the sender, addressed), ``to_org``, ``letter_number`` (the
+    original letter's full number), ``arrived_on`` date, ``handler``, ``handler_phone``.
+
+certificate_letter (党员证明信, away 6 months or less)
+    ``member`` (as introduction), ``from_org``, ``to_place``, ``reason``, ``valid_until`` date,
+    optional ``addressee`` (defaults to "有关党组织"), optional ``dues_paid_through``.
+
+activity_card (流动党员活动证, one A4 sheet folded into two A5 halves)
+    ``card_no``; ``member``: ``name``, ``sex``, ``ethnicity``, ``birth_date`` date,
+    ``joined_on`` date, ``category``, ``id_number`` (masked or full, printed as given), optional
+    ``org`` and ``destination``; ``from_org`` (member's organization; falls back to
+    ``member.org``), ``destination`` (流向地区; falls back to ``member.destination``),
+    ``check_years`` list of int (rows of 年度查验), optional ``note_lines`` int (ruled lines in
+    流入地党组织记事, default 8), optional ``valid_until`` date.
+
+agreement (流动党员双向共管协议)
+    ``agreement``: ``number``, ``origin_org`` and ``host_org`` each {``name``,
+    ``contact_name``, ``contact_phone``}, ``members`` list of {``name``, ``sex``,
+    ``id_number_masked``} or ``scope_all`` True, ``duties_host`` list[str], ``duties_origin``
+    list[str], ``report_every`` "month"/"quarter", ``starts_on``, ``ends_on``, ``signed_on``
+    date or None. ``doc`` is optional here (QR code, void).
+
+open_letter (致流动党员的一封信)
+    ``body`` str (paragraphs separated by blank lines; printed as text, escaped, never
+    evaluated as a template; use :func:`merge_open_letter` for {{姓名}}-style placeholders),
+    ``member`` (``name``, ...), ``greeting`` (defaults to "亲爱的<name>同志："), ``issuer``,
+    ``doc`` (``issued_on`` for the date; number optional).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import mimetypes
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import (BaseLoader, ChainableUndefined, Environment, FileSystemLoader,
+                    TemplateNotFound)
+from markupsafe import Markup, escape
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from portal.letters import numerals, qr
+
+__all__ = ["KINDS", "Renderer", "LetterError", "LetterContextError", "ForbiddenURLError",
+           "RestrictedURLFetcher", "merge_open_letter", "letter_number"]
+
+KINDS = ("introduction", "receipt", "certificate_letter", "activity_card", "agreement",
+         "open_letter")
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_TEMPLATE_DIRS = (ROOT / "templates",)
+DEFAULT_STATIC_ROOT = ROOT / "portal" / "static"
+DEFAULT_TENANTS_DIR = ROOT / "tenants"
+
+_TENANT_CODE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+_TENANT_PREFIX = "tenant:"
+
+
+class LetterError(Exception):
+    """A letter could not be rendered."""
+
+
+class LetterContextError(LetterError, ValueError):
+    """The context lacks something the letter cannot do without, or holds a bad value."""
+
+
+class ForbiddenURLError(LetterError, ValueError):
+    """A template or context asked for a resource outside data: URIs and the allowed files."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+def letter_number(prefix: str | None, number) -> str:
+    """("朝组", 12) -> "（朝组）字第 12 号"; without a prefix "第 12 号"."""
+    if prefix:
+        return f"（{prefix}）字第 {number} 号"
+    return f"第 {number} 号"
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]{1,20})\s*\}\}")
+
+#: placeholder -> member key(s) tried in order
+OPEN_LETTER_FIELDS = {
+    "姓名": ("name",),
+    "性别": ("sex",),
+    "支部": ("branch", "branch_name", "org"),
+    "党组织": ("org", "branch", "branch_name"),
+    "流向地区": ("destination", "to_place", "region"),
+    "流入地": ("destination", "to_place", "region"),
+    "单位": ("employer",),
+    "电话": ("phone",),
+    "入党日期": ("joined_on",),
+}
+
+
+def merge_open_letter(body_template: str, member: dict) -> str:
+    """Replace {{姓名}}, {{支部}}, {{流向地区}} (and the others in OPEN_LETTER_FIELDS) in the
+    office's text by the member's values.
+
+    This is plain string substitution in one pass: no template engine runs over the text, so
+    ``{{ 7*7 }}`` or ``{% ... %}`` written by a user stays as written, and a value that itself
+    contains "{{姓名}}" is not expanded again. Unknown placeholders are left unchanged (so the
+    office sees them); a known one whose value is missing becomes empty.
+    """
+    if body_template is None:
+        return ""
+    member = member or {}
+
+    def value(match: re.Match) -> str:
+        keys = OPEN_LETTER_FIELDS.get(match.group(1))
+        if keys is None:
+            return match.group(0)
+        for key in keys:
+            v = member.get(key)
+            if v not in (None, ""):
+                if isinstance(v, _dt.date):
+                    return f"{v.year}年{v.month}月{v.day}日"
+                return str(v)
+        return ""
+
+    return _PLACEHOLDER.sub(value, str(body_template))
+
+
+def _party_kind(category) -> str:
+    """正式党员/正式 -> "正式", 预备党员/预备 -> "预备"; anything else is an error."""
+    text = str(category or "").strip()
+    if text in ("正式党员", "正式", "full"):
+        return "正式"
+    if text in ("预备党员", "预备", "probationary"):
+        return "预备"
+    raise LetterContextError(f"member category must be 正式党员 or 预备党员, got {category!r}")
+
+
+def _sex(value) -> str:
+    text = str(value or "").strip()
+    if text in ("男", "M", "m", "male"):
+        return "男"
+    if text in ("女", "F", "f", "female"):
+        return "女"
+    raise LetterContextError(f"member sex must be 男 or 女, got {value!r}")
+
+
+def _ethnic(value) -> str:
+    """"汉族" or "汉" -> "汉" (the form prints the 族 itself)."""
+    text = str(value or "").strip()
+    return text[:-1] if text.endswith("族") and len(text) > 1 else text
+
+
+def _cn_date(value) -> str:
+    if not value:
+        return ""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    return numerals.date_lower(value)
+
+
+def _ymd(value) -> str:
+    if not value:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _file_uri(value) -> str:
+    """Absolute path -> file:// URI; anything that already has a scheme is passed as is
+    (and then judged by the URL fetcher)."""
+    if not value:
+        return ""
+    text = str(value)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) and not re.match(r"^[A-Za-z]:[\\/]", text):
+        return text
+    return Path(text).resolve().as_uri()
+
+
+def _paragraphs(text) -> Markup:
+    """Plain text -> escaped <p> per blank-line-separated paragraph, <br> for single breaks."""
+    if not text:
+        return Markup("")
+    parts = re.split(r"\n\s*\n", str(text).replace("\r\n", "\n").strip())
+    html = []
+    for part in parts:
+        lines = [escape(line.strip()) for line in part.split("\n")]
+        html.append(Markup("<p>") + Markup("<br>").join(lines) + Markup("</p>"))
+    return Markup("\n").join(html)
+
+
+# --------------------------------------------------------------------------- URL fetcher
+
+class RestrictedURLFetcher(URLFetcher):
+    """Serve ``data:`` URIs and files under ``roots``; refuse everything else.
+
+    Refusals raise :class:`ForbiddenURLError` (the Renderer makes every fetch error fatal,
+    so a refused seal image stops the letter instead of silently leaving it out).
+    """
+
+    def __init__(self, roots, fail_on_errors: bool = True):
+        super().__init__(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False,
+                         fail_on_errors=fail_on_errors)
+        self.roots = tuple(Path(os.path.realpath(r)) for r in roots if r)
+
+    def allowed_path(self, path) -> Path:
+        real = Path(os.path.realpath(path))
+        for root in self.roots:
+            if real == root or root in real.parents:
+                return real
+        raise ForbiddenURLError(f"file outside the allowed folders: {path}")
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise ForbiddenURLError(f"remote file URL refused: {url}")
+            path = self.allowed_path(url2pathname(unquote(parts.path)))
+            if not path.is_file():
+                raise LetterError(f"file not found: {path}")
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
+                                      headers={"Content-Type": mime})
+        raise ForbiddenURLError(f"URL refused (only data: and local static files): {url[:80]}")
+
+
+# --------------------------------------------------------------------------- Jinja loader
+
+class LetterLoader(BaseLoader):
+    """Shared templates from ``template_dirs``; names ``tenant:<code>/letters/x.html`` are looked
+    up in ``<tenants_dir>/<code>/`` first and fall back to the shared ``letters/x.html``.
+    One FileSystemLoader per tenant, cached."""
+
+    def __init__(self, template_dirs, tenants_dir):
+        self.base = FileSystemLoader([str(d) for d in template_dirs])
+        self.tenants_dir = Path(tenants_dir) if tenants_dir else None
+        self._tenant_loaders: dict[str, FileSystemLoader] = {}
+
+    def tenant_loader(self, code: str) -> FileSystemLoader | None:
+        if self.tenants_dir is None or not _TENANT_CODE.match(code or ""):
+            return None
+        loader = self._tenant_loaders.get(code)
+        if loader is None:
+            loader = self._tenant_loaders[code] = FileSystemLoader(str(self.tenants_dir / code))
+        return loader
+
+    def get_source(self, environment, template):
+        if template.startswith(_TENANT_PREFIX):
+            code, _, rest = template[len(_TENANT_PREFIX):].partition("/")
+            loader = self.tenant_loader(code)
+            if loader is not None:
+                try:
+                    return loader.get_source(environment, rest)
+                except TemplateNotFound:
+                    pass
+            return self.base.get_source(environment, rest)
+        return self.base.get_source(environment, template)
+
+
+# --------------------------------------------------------------------------- renderer
+
+_REQUIRED = {
+    "introduction": ("doc", "issuer", "member", "from_org", "to_org"),
+    "receipt": ("doc", "issuer", "member", "from_org"),
+    "certificate_letter": ("doc", "issuer", "member", "from_org", "to_place"),
+    "activity_card": ("member",),
+    "agreement": ("agreement",),
+    "open_letter": ("body", "member", "issuer"),
+}
+
+
+class Renderer:
+    """Renders letters to PDF. See the module docstring for the contexts."""
+
+    def __init__(self, template_dirs=None, static_root=None, tenants_dir=None, *,
+                 auto_reload: bool = True, qr_format: str = "svg"):
+        self.template_dirs = [Path(d) for d in (template_dirs or DEFAULT_TEMPLATE_DIRS)]
+        self.static_root = Path(static_root) if static_root else DEFAULT_STATIC_ROOT
+        self.tenants_dir = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
+        if qr_format not in ("svg", "png"):
+            raise ValueError("qr_format must be 'svg' or 'png'")
+        self.qr_format = qr_format
+
+        self.loader = LetterLoader(self.template_dirs, self.tenants_dir)
+        self.env = Environment(loader=self.loader, autoescape=True, undefined=ChainableUndefined,
+                               trim_blocks=True, lstrip_blocks=True, auto_reload=auto_reload)
+        self.env.filters.update({
+            "cn_date": _cn_date,
+            "ymd": _ymd,
+            "date_upper": numerals.date_upper,
+            "ym_upper": numerals.year_month_upper,
+            "count_upper": numerals.count_upper,
+            "year_upper": numerals.year_upper,
+            "party_kind": _party_kind,
+            "sex": _sex,
+            "ethnic": _ethnic,
+            "file_uri": _file_uri,
+            "paragraphs": _paragraphs,
+        })
+        self.env.globals.update({"numerals": numerals, "letter_number": letter_number})
+
+        self.fetcher = RestrictedURLFetcher([self.static_root, self.tenants_dir])
+        self.font_config = FontConfiguration()
+        self._image_cache: dict = {}
+        self._css_cache: dict[str, tuple[float, CSS]] = {}
+        self._base_uri = self.static_root.resolve().as_uri() + "/"
+        self._base_css = self._load_css(self._find_shared("letters/letters.css"))
+
+    # -- stylesheets ---------------------------------------------------------------
+    def _find_shared(self, name: str) -> Path:
+        for d in self.template_dirs:
+            p = d / name
+            if p.is_file():
+                return p
+        raise LetterError(f"{name} not found in {self.template_dirs}")
+
+    def _load_css(self, path: Path) -> CSS:
+        mtime = path.stat().st_mtime
+        cached = self._css_cache.get(str(path))
+        if cached and cached[0] == mtime:
+            return cached[1]
+        css = CSS(string=path.read_text("utf-8"), base_url=self._base_uri,
+                  url_fetcher=self.fetcher, font_config=self.font_config)
+        self._css_cache[str(path)] = (mtime, css)
+        return css
+
+    def stylesheets(self, tenant_code: str | None = None) -> list[CSS]:
+        sheets = [self._base_css]
+        if tenant_code and _TENANT_CODE.match(tenant_code):
+            p = self.tenants_dir / tenant_code / "letters" / "letters.css"
+            if p.is_file():
+                sheets.append(self._load_css(p))
+        return sheets
+
+    # -- templates -----------------------------------------------------------------
+    def template_name(self, kind: str, tenant_code: str | None = None) -> str:
+        """The Jinja name used for ``kind``: the tenant's override when it exists."""
+        if kind not in KINDS:
+            raise LetterError(f"unknown letter kind {kind!r}; one of {', '.join(KINDS)}")
+        if tenant_code is not None:
+            if not _TENANT_CODE.match(str(tenant_code)):
+                raise LetterError(f"bad tenant code {tenant_code!r}")
+            if (self.tenants_dir / tenant_code / "letters" / f"{kind}.html").is_file():
+                return f"{_TENANT_PREFIX}{tenant_code}/letters/{kind}.html"
+        return f"letters/{kind}.html"
+
+    def _prepare(self, kind: str, context: dict) -> dict:
+        if not isinstance(context, dict):
+            raise LetterContextError("context must be a dict")
+        missing = [k for k in _REQUIRED[kind] if not context.get(k)]
+        if missing:
+            raise LetterContextError(f"{kind}: missing {', '.join(missing)}")
+        ctx = dict(context)
+        doc = dict(ctx.get("doc") or {})
+        if not doc.get("number") and doc.get("number_plain") is not None:
+            doc["number"] = letter_number(doc.get("prefix"), doc["number_plain"])
+        if doc.get("verify_url") and not (doc.get("qr_svg") or doc.get("qr_png")):
+            if self.qr_format == "png":
+                doc["qr_png"] = qr.png_data_uri_for(doc["verify_url"])
+            else:
+                doc["qr_svg"] = qr.svg_for(doc["verify_url"])
+        ctx["doc"] = doc
+        issuer = ctx.get("issuer")
+        if issuer and issuer.get("seal_path"):
+            self._check_resource(issuer["seal_path"])
+        return ctx
+
+    def _check_resource(self, value) -> None:
+        """Refuse a seal image before rendering unless it is a data: URI or an allowed file."""
+        uri = _file_uri(value)
+        if uri.startswith("data:"):
+            return
+        if not uri.startswith("file:"):
+            raise ForbiddenURLError(f"seal image must be a local file, not {str(value)[:80]}")
+        path = self.fetcher.allowed_path(url2pathname(unquote(urlsplit(uri).path)))
+        if not path.is_file():
+            raise LetterError(f"seal image not found: {path}")
+
+    def render_html(self, kind: str, context: dict, tenant_code: str | None = None) -> str:
+        """The filled-in HTML (without the shared stylesheet, which is applied at PDF time)."""
+        name = self.template_name(kind, tenant_code)
+        return self.env.get_template(name).render(self._prepare(kind, context))
+
+    def document(self, kind: str, context: dict, tenant_code: str | None = None):
+        """Lay out one letter; returns a weasyprint Document (pages not yet written)."""
+        html = self.render_html(kind, context, tenant_code)
+        try:
+            return HTML(string=html, base_url=self._base_uri, url_fetcher=self.fetcher).render(
+                font_config=self.font_config, stylesheets=self.stylesheets(tenant_code),
+                cache=self._image_cache)
+        except FatalURLFetchingError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, LetterError):
+                raise type(cause)(str(cause)) from exc
+            raise LetterError(str(exc)) from exc
+
+    # -- public API ----------------------------------------------------------------
+    def render(self, kind: str, context: dict, tenant_code: str | None = None) -> bytes:
+        """One letter as PDF bytes."""
+        return self.document(kind, context, tenant_code).write_pdf()
+
+    def render_many(self, kind: str, contexts, tenant_code: str | None = None) -> list[bytes]:
+        """One PDF per context, with this Renderer's fonts, stylesheet and caches."""
+        return [self.render(kind, c, tenant_code) for c in contexts]
+
+    def render_combined(self, kind: str, contexts, tenant_code: str | None = None) -> bytes:
+        """All letters in one PDF (for printing a batch), in order."""
+        docs = [self.document(kind, c, tenant_code) for c in contexts]
+        if not docs:
+            raise LetterContextError("no letters to combine")
+        pages = [page for d in docs for page in d.pages]
+        return docs[0].copy(pages).write_pdf()

@@ -1,0 +1,413 @@
+"""The member register: the rules for adding, editing and finding members and recording contact.
+
+Services take a Principal (who acts, in which tenant, with which role) so they serve views, the
+API and background jobs alike. They flush but do not commit: the caller owns the transaction.
+"""
+import re
+from datetime import date
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+
+from portal.audit.services import diff, record
+from portal.core import crypto
+from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.core.parsing import parse_date, parse_month
+from portal.extensions import db
+from portal.i18n import _
+from portal.members import idnumber
+from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATIONS,
+                                   MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
+from portal.members.rules import dues_bounds, full_years, lost_contact_cutoff
+from portal.orgs import services as orgs
+from portal.orgs.models import Organization
+from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant
+
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+TEXT_LIMITS = {"name": 40, "ethnicity": 20, "region": 100, "industry": 60, "employer": 100, "address": 200,
+               "certificate_no": 40}
+FIELDS = ("name", "sex", "ethnicity", "id_number", "birth_date", "education", "joined_on", "category", "org",
+          "direction", "moved_on", "move_reason", "region", "industry", "employer", "address", "phone",
+          "dues_paid_through", "last_contact_on", "certificate_no")
+REQUIRED = ("name", "sex", "id_number", "education", "joined_on", "org", "direction")
+
+
+# ---- validation ----
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def clean(data: dict, *, partial: bool = False, current: Member | None = None) -> dict:
+    """Validate member fields (English names of roster-import.md). Returns model values; raises
+    ValidationFailed naming each bad field in Chinese."""
+    errors: dict = {}
+    out: dict = {}
+    present = {k for k in FIELDS if k in data}
+    if not partial:
+        for key in REQUIRED:
+            if not _text(data.get(key)):
+                errors[key] = _("必填")
+    for key in present:
+        if key in errors:
+            continue
+        value = data[key]
+        try:
+            if key in TEXT_LIMITS:
+                text = _text(value)
+                if len(text) > TEXT_LIMITS[key]:
+                    raise ValueError(_("不超过%(n)d个字符", n=TEXT_LIMITS[key]))
+                if key == "name" and not text:
+                    raise ValueError(_("必填"))
+                out[key] = text
+            elif key == "sex":
+                if _text(value) not in SEXES:
+                    raise ValueError(_("应为男或女"))
+                out[key] = _text(value)
+            elif key == "education":
+                if _text(value) not in EDUCATIONS:
+                    raise ValueError(_("学历应为：%(v)s", v="、".join(EDUCATIONS)))
+                out[key] = _text(value)
+            elif key == "category":
+                text = _text(value) or "正式党员"
+                if text not in CATEGORIES:
+                    raise ValueError(_("应为正式党员或预备党员"))
+                out[key] = text
+            elif key == "direction":
+                text = DIRECTION_KEYS.get(_text(value), _text(value))
+                if text not in DIRECTIONS:
+                    raise ValueError(_("应为流出或流入"))
+                out[key] = text
+            elif key == "move_reason":
+                text = _text(value)
+                if text and text not in MOVE_REASONS:
+                    raise ValueError(_("应为：%(v)s", v="、".join(MOVE_REASONS)))
+                out[key] = text
+            elif key == "phone":
+                text = _text(value)
+                if text and not PHONE_RE.match(text):
+                    raise ValueError(_("应为11位手机号或带区号的固定电话"))
+                out[key] = text
+            elif key == "id_number":
+                number, born = idnumber.validate(_text(value))
+                out["id_number"], out["_born"] = number, born
+            elif key in ("birth_date", "joined_on", "moved_on", "last_contact_on"):
+                try:
+                    parsed = parse_date(value)
+                except ValueError:
+                    raise ValueError(_("日期格式应为YYYY-MM-DD"))
+                if parsed and parsed > date.today():
+                    raise ValueError(_("不能晚于今天"))
+                out[key] = parsed
+            elif key == "dues_paid_through":
+                try:
+                    out[key] = parse_month(value)
+                except ValueError:
+                    raise ValueError(_("应为YYYY-MM或YYYY年M月"))
+            elif key == "org":
+                ref = _text(value)
+                org = orgs.find(ref)
+                if org is None:
+                    raise ValueError(_("本县区没有此组织：%(o)s", o=ref))
+                out["org_id"], out["_org"] = org.id, org
+        except idnumber.InvalidIdNumber as exc:
+            errors[key] = str(exc)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    # Rules across fields.
+    born = out.get("_born") or (current.birth_date if current else None)
+    if "id_number" in out and out.get("birth_date") and out["birth_date"] != out["_born"]:
+        errors["birth_date"] = _("出生日期与身份证号不一致")
+    elif "birth_date" in out and "id_number" not in out and current and out["birth_date"] != current.birth_date:
+        errors["birth_date"] = _("出生日期与身份证号不一致")
+    joined = out.get("joined_on") if "joined_on" in out else (current.joined_on if current else None)
+    if joined and born and "joined_on" not in errors and full_years(born, joined) < 18:
+        errors["joined_on"] = _("入党时应年满18岁")
+    if errors:
+        raise ValidationFailed(errors)
+    if "_born" in out:
+        out["birth_date"] = out["_born"]
+    if not partial:
+        out.setdefault("category", "正式党员")
+        out.setdefault("ethnicity", "汉族")
+        if not out.get("ethnicity"):
+            out["ethnicity"] = "汉族"
+    return out
+
+
+# ---- access within the tenant ----
+
+def _limit_org(principal) -> Organization | None:
+    return orgs.get_by_id(principal.org_limit) if principal.org_limit else None
+
+
+def _check_org_allowed(principal, org: Organization) -> None:
+    limit = _limit_org(principal)
+    if limit is not None and not org.path.startswith(limit.path):
+        raise ValidationFailed({"org": _("只能登记本组织及下级组织的党员")})
+
+
+def scoped_query(principal):
+    """Active members this principal may see (a branch secretary: their org subtree)."""
+    query = db.select(Member).filter(Member.status == ACTIVE)
+    limit = _limit_org(principal)
+    if limit is not None:
+        query = query.join(Organization, (Organization.id == Member.org_id) &
+                           (Organization.tenant_id == Member.tenant_id)).filter(
+            orgs.subtree_filter(Organization.path, limit))
+    return query
+
+
+def get(principal, member_id) -> Member:
+    try:
+        member_id = int(member_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("党员不存在"))
+    member = db.session.execute(scoped_query(principal).filter(Member.id == member_id)).scalar_one_or_none()
+    if member is None:
+        raise NotFound(_("党员不存在"))
+    return member
+
+
+# ---- the relationship index across tenants ----
+
+def holder(id_hash: str) -> tuple[RelationshipHold, Organization, Tenant] | None:
+    """Where an ID number's relationship is held, read across tenants on purpose."""
+    with cross_tenant():
+        hold = db.session.get(RelationshipHold, id_hash)
+        if hold is None:
+            return None
+        org = db.session.execute(db.select(Organization).filter_by(id=hold.org_id, tenant_id=hold.tenant_id)) \
+            .scalar_one()
+        tenant = db.session.get(Tenant, hold.tenant_id)
+        return hold, org, tenant
+
+
+def holder_message(org: Organization, tenant: Tenant) -> str:
+    contact = "，".join(x for x in (org.contact_name, org.contact_phone) if x)
+    return _("该身份证号的组织关系已由 %(t)s %(o)s 持有%(c)s", t=tenant.name, o=org.name,
+             c=f"（联系人：{contact}）" if contact else "")
+
+
+def claim_hold(member: Member) -> None:
+    """Record that this tenant holds the member's relationship; the primary key refuses a second holder."""
+    found = holder(member.id_hash)
+    if found is not None:
+        hold, org, tenant = found
+        if hold.tenant_id == member.tenant_id and hold.member_id == member.id:
+            return
+        raise ValidationFailed({"id_number": holder_message(org, tenant)})
+    try:
+        with db.session.begin_nested():
+            db.session.add(RelationshipHold(id_hash=member.id_hash, tenant_id=member.tenant_id,
+                                            member_id=member.id, org_id=member.org_id))
+    except IntegrityError:
+        found = holder(member.id_hash)
+        message = holder_message(found[1], found[2]) if found else _("该身份证号的组织关系已在别处登记")
+        raise Conflict(message, {"id_number": message})
+
+
+def release_hold(member: Member) -> None:
+    with cross_tenant():
+        hold = db.session.get(RelationshipHold, member.id_hash)
+        if hold is not None and hold.tenant_id == member.tenant_id and hold.member_id == member.id:
+            db.session.delete(hold)
+            db.session.flush()
+
+
+def sync_hold_org(member: Member) -> None:
+    """Keep the index pointing at the member's current organization."""
+    hold = db.session.get(RelationshipHold, member.id_hash)
+    if hold is not None and hold.member_id == member.id:
+        hold.org_id = member.org_id
+
+
+# ---- changes ----
+
+def snapshot(member: Member) -> dict:
+    """Audit view of a member: personal numbers masked."""
+    values = {k: getattr(member, k) for k in FIELDS if k not in ("id_number", "org")}
+    values["id_number"] = member.id_masked
+    values["org_id"] = member.org_id
+    values["holds_relationship"] = member.holds_relationship
+    return values
+
+
+def _apply(member: Member, values: dict) -> None:
+    for key, value in values.items():
+        if key.startswith("_"):
+            continue
+        if key == "id_number":
+            member.id_enc = crypto.encrypt(value)
+            member.id_hash = crypto.keyed_hash(value)
+            member.id_masked = idnumber.mask(value)
+            continue
+        setattr(member, key, value)
+
+
+def _duplicate_in_tenant(id_hash: str, exclude_id: int | None = None) -> Member | None:
+    query = db.select(Member).filter(Member.id_hash == id_hash, Member.status == ACTIVE)
+    if exclude_id:
+        query = query.filter(Member.id != exclude_id)
+    return db.session.execute(query).scalars().first()
+
+
+def create(principal, data: dict, *, holds_relationship: bool = True) -> Member:
+    values = clean(data)
+    _check_org_allowed(principal, values["_org"])
+    id_hash = crypto.keyed_hash(values["id_number"])
+    dup = _duplicate_in_tenant(id_hash)
+    if dup is not None:
+        raise ValidationFailed({"id_number": _("本县区台账中已有此身份证号：%(n)s（%(o)s）", n=dup.name,
+                                               o=dup.org.name if dup.org else "")})
+    member = Member(holds_relationship=holds_relationship)
+    _apply(member, values)
+    db.session.add(member)
+    db.session.flush()
+    if holds_relationship:
+        claim_hold(member)
+    record(principal.user, "create", "member", member.id, after=snapshot(member), summary=member.name)
+    db.session.flush()
+    return member
+
+
+def update(principal, member: Member, data: dict, *, expected_version: int | None = None) -> Member:
+    if expected_version is not None and expected_version != member.version:
+        raise Conflict(_("该党员信息已被他人修改，请刷新后重试"))
+    values = clean(data, partial=True, current=member)
+    if "_org" in values:
+        _check_org_allowed(principal, values["_org"])
+    before = snapshot(member)
+    if "id_number" in values:
+        new_hash = crypto.keyed_hash(values["id_number"])
+        if new_hash != member.id_hash:
+            if _duplicate_in_tenant(new_hash, exclude_id=member.id):
+                raise ValidationFailed({"id_number": _("本县区台账中已有此身份证号")})
+            if member.holds_relationship:
+                release_hold(member)
+            _apply(member, {"id_number": values.pop("id_number")})
+            db.session.flush()
+            if member.holds_relationship:
+                claim_hold(member)
+        else:
+            values.pop("id_number")
+    _apply(member, values)
+    db.session.flush()
+    if member.holds_relationship:
+        sync_hold_org(member)
+    b, a = diff(before, snapshot(member))
+    if a:
+        record(principal.user, "update", "member", member.id, before=b, after=a, summary=member.name)
+    db.session.flush()
+    return member
+
+
+def record_contact(principal, member: Member, data: dict) -> Contact:
+    errors = {}
+    try:
+        on = parse_date(data.get("on")) or date.today()
+        if on > date.today():
+            errors["on"] = _("联系日期不能晚于今天")
+    except ValueError:
+        errors["on"] = _("日期格式应为YYYY-MM-DD")
+        on = None
+    channel = _text(data.get("channel"))
+    if channel not in CONTACT_CHANNELS:
+        errors["channel"] = _("联系方式应为：%(v)s", v="、".join(CONTACT_CHANNELS))
+    note = _text(data.get("note"))
+    if len(note) > 2000:
+        errors["note"] = _("不超过%(n)d个字符", n=2000)
+    if errors:
+        raise ValidationFailed(errors)
+    contact = Contact(member_id=member.id, on=on, channel=channel, note=note,
+                      recorded_by=getattr(principal.user, "id", None))
+    db.session.add(contact)
+    if member.last_contact_on is None or on > member.last_contact_on:
+        member.last_contact_on = on
+    db.session.flush()
+    record(principal.user, "contact", "member", member.id, after={"on": on, "channel": channel, "note": note},
+           summary=member.name)
+    return contact
+
+
+# ---- finding ----
+
+def search(principal, *, q: str = "", direction: str = "", org: str = "", contact: str = "", dues: str = "",
+           as_of: date | None = None):
+    """The register filtered as the list pages and the API offer; returns a select to paginate."""
+    as_of = as_of or date.today()
+    query = scoped_query(principal)
+    q = (q or "").strip()
+    if q:
+        normalized = idnumber.normalize(q)
+        if len(normalized) == 18:
+            query = query.filter(Member.id_hash == crypto.keyed_hash(normalized))
+        else:
+            like = f"%{q}%"
+            query = query.filter(or_(Member.name.like(like), Member.phone.like(like), Member.employer.like(like)))
+    if direction:
+        value = DIRECTION_KEYS.get(direction, direction)
+        if value not in DIRECTIONS:
+            raise ValidationFailed({"direction": _("应为流出或流入")})
+        query = query.filter(Member.direction == value)
+    if org:
+        top = orgs.find(org)
+        if top is None:
+            raise ValidationFailed({"org": _("本县区没有此组织：%(o)s", o=org)})
+        sub = db.select(Organization.id).filter(orgs.subtree_filter(Organization.path, top))
+        query = query.filter(Member.org_id.in_(sub))
+    if contact:
+        tenant = principal.tenant
+        cutoff = lost_contact_cutoff(as_of, tenant.lost_contact_months if tenant else 6)
+        if contact == "lost":
+            query = query.filter(or_(Member.last_contact_on.is_(None), Member.last_contact_on < cutoff))
+        elif contact == "in_contact":
+            query = query.filter(Member.last_contact_on >= cutoff)
+        else:
+            raise ValidationFailed({"contact": _("应为 in_contact 或 lost")})
+    if dues:
+        if dues == "unknown":
+            query = query.filter(or_(Member.dues_paid_through == "", Member.dues_paid_through.is_(None)))
+        else:
+            try:
+                oldest, newest = dues_bounds(dues, as_of)
+            except KeyError:
+                raise ValidationFailed({"dues": _("党费状态无效")})
+            query = query.filter(Member.dues_paid_through != "")
+            if oldest:
+                query = query.filter(Member.dues_paid_through >= oldest)
+            if newest:
+                query = query.filter(Member.dues_paid_through <= newest)
+    return query.order_by(Member.name, Member.id)
+
+
+def may_see_id(principal) -> bool:
+    from portal.auth.roles import READ_ID
+    return principal.can(READ_ID)
+
+
+def id_number_of(member: Member) -> str:
+    return crypto.decrypt(member.id_enc) or ""
+
+
+def to_dict(member: Member, *, reveal_id: bool = False) -> dict:
+    def d(value):
+        return value.isoformat() if value else None
+    return {
+        "id": member.id, "name": member.name, "sex": member.sex, "ethnicity": member.ethnicity,
+        "id_number": id_number_of(member) if reveal_id else member.id_masked,
+        "birth_date": d(member.birth_date), "education": member.education, "joined_on": d(member.joined_on),
+        "category": member.category, "org": member.org.code if member.org else None,
+        "direction": member.direction, "moved_on": d(member.moved_on), "move_reason": member.move_reason,
+        "region": member.region, "industry": member.industry, "employer": member.employer,
+        "address": member.address, "phone": member.phone, "dues_paid_through": member.dues_paid_through or None,
+        "last_contact_on": d(member.last_contact_on), "certificate_no": member.certificate_no,
+        "holds_relationship": member.holds_relationship, "version": member.version,
+    }
+
+
+def ensure_can_edit(principal, member: Member) -> None:
+    from portal.auth.roles import EDIT_REGISTER
+    if not principal.can(EDIT_REGISTER):
+        raise Forbidden(_("您的角色无权修改台账"))

@@ -1,0 +1,20 @@
+// Confirmation before destructive steps, and progress polling for background jobs.
+document.addEventListener('submit', function (ev) {
+  var btn = ev.submitter;
+  var msg = (btn && btn.dataset.confirm) || ev.target.dataset.confirm;
+  if (msg && !window.confirm(msg)) { ev.preventDefault(); }
+});
+function pollJob(el) {
+  var url = el.dataset.jobUrl;
+  fetch(url, {headers: {'Accept': 'application/json'}}).then(function (r) { return r.json(); }).then(function (job) {
+    var bar = el.querySelector('.progress-bar');
+    bar.style.width = job.progress + '%'; bar.textContent = job.progress + '%';
+    el.querySelector('[data-job-state]').textContent = el.dataset['state' + job.state] || job.state;
+    if (job.state === 'done' || job.state === 'failed') {
+      if (el.dataset.reload) { window.location.reload(); }
+      return;
+    }
+    setTimeout(function () { pollJob(el); }, 1000);
+  }).catch(function () { setTimeout(function () { pollJob(el); }, 3000); });
+}
+document.querySelectorAll('[data-job-url]').forEach(pollJob);

@@ -1,0 +1,90 @@
+"""Automatic tenant scoping of ORM statements, and the PostgreSQL settings RLS reads."""
+from sqlalchemy import event, text
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy import ForeignKey, Integer
+
+from portal.tenancy.context import (
+    CROSS, TenantContextMissing, context_value, current_tenant_id,
+)
+
+
+class TenantScoped:
+    """Mixin for tenant-owned tables: carries tenant_id, filtered automatically."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("tenants.id"), nullable=False, index=True)
+
+
+def _scoped_mappers(state):
+    return [m for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state):
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if not _scoped_mappers(state):
+        return
+    value = context_value()
+    if value == CROSS:
+        return
+    if value is None:
+        if state.is_column_load:
+            # Refreshing an object already loaded under a context (e.g. after commit) is allowed;
+            # inside a tenant context the refresh is filtered like any other load.
+            return
+        raise TenantContextMissing("tenant-owned data queried without a tenant context")
+    tid = value
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session, flush_context, instances):
+    value = context_value()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if value == CROSS:
+            if obj.tenant_id is None:
+                raise TenantContextMissing(f"{type(obj).__name__} written across tenants without tenant_id")
+            continue
+        if value is None:
+            raise TenantContextMissing(f"{type(obj).__name__} written without a tenant context")
+        if obj.tenant_id is None:
+            obj.tenant_id = value
+        elif obj.tenant_id != value:
+            raise TenantContextMissing(f"{type(obj).__name__} of another tenant written in tenant {value}")
+
+
+def _settings_sql():
+    value = context_value()
+    return {
+        "t": str(value) if isinstance(value, int) else "",
+        "c": "on" if value == CROSS else "off",
+    }
+
+
+_SET = text("SELECT set_config('portal.tenant_id', :t, true), set_config('portal.cross_tenant', :c, true)")
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session, transaction, connection):
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET, _settings_sql())
+
+
+def sync_session_settings():
+    """Re-apply the settings when the context changes inside an open transaction."""
+    from portal.extensions import db
+    try:
+        session = db.session()
+    except RuntimeError:  # no app context (pure unit use)
+        return
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_SET, _settings_sql())
+
+
+__all__ = ["TenantScoped", "current_tenant_id"]

@@ -1,0 +1,119 @@
+"""Test fixtures. The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is
+set (make test does both when PostgreSQL answers). On PostgreSQL the app connects as an ordinary
+role that owns its database, so the forced row-level-security policies bind it."""
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.config import TestConfig
+from portal.extensions import db
+from portal.tenancy.context import tenant_scope
+
+from tests import factories
+
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _pg_database(worker: str) -> str:
+    """A fresh database owned by a non-superuser role, so RLS applies to the app's connections."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    role = "portal_test"
+    name = f"portal_test_{worker}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        if not exists:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        for (old,) in conn.execute(text(
+                "SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"portal_test_{worker}_%"}).all():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    admin.dispose()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    scheme, rest = base.split("://", 1)
+    host = rest.split("@", 1)[-1]
+    return f"{scheme}://{role}@{host}/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id):
+    if PG_ADMIN_URL:
+        return _pg_database(worker_id)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+    app = create_app(TestConfig)
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url)
+    # Re-bind the engine to the chosen database (create_app read the class default).
+    app = create_app({**{k: app.config[k] for k in app.config if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": database_url, "JOBS_INLINE": not os.environ.get("TEST_REDIS_URL"),
+                      "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def _clean(app):
+    with app.app_context():
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            with db.engine.begin() as conn:
+                for t in tables:
+                    conn.execute(t.delete())
+        from portal.tenancy.loader import sync_folder
+        sync_folder(app.config["TENANTS_DIR"])
+        db.session.remove()
+
+
+@pytest.fixture
+def clean_app(app):
+    _clean(app)
+    from portal.extensions import limiter
+    limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(clean_app):
+    """An app context for service-level tests."""
+    with clean_app.app_context():
+        yield clean_app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(clean_app):
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def make(ctx):
+    """Factories bound to the app context: make.org(...), make.member(...), make.user(...)."""
+    return factories.Factory(ctx)
+
+
+def tenant(code):
+    from portal.tenancy.models import Tenant
+    return db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one()
+
+
+def login(client, username, password=factories.PASSWORD):
+    resp = client.post("/login", data={"username": username, "password": password})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+def scope(code):
+    return tenant_scope(tenant(code).id)
