@@ -40,6 +40,7 @@ class Config:
     SMTP_PORT = 25
     SMTP_FROM = "portal@localhost"
     JOBS_INLINE = True
+    RQ_QUEUE = "portal"
     PER_PAGE = 20
 
 
@@ -70,6 +71,8 @@ def from_env(base: type[Config] = Config) -> dict:
         cfg["REDIS_URL"] = env["REDIS_URL"]
         cfg["JOBS_INLINE"] = env.get("JOBS_INLINE", "0") == "1"
         cfg["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
+    if env.get("RQ_QUEUE"):
+        cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if env.get("TENANTS_DIR"):
         cfg["TENANTS_DIR"] = env["TENANTS_DIR"]
     if env.get("SMTP_HOST"):

@@ -44,19 +44,34 @@ def database_url(tmp_path_factory, worker_id):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, worker_id):
     from flask_migrate import upgrade
-    app = create_app(TestConfig)
-    app.config.update(SQLALCHEMY_DATABASE_URI=database_url)
-    # Re-bind the engine to the chosen database (create_app read the class default).
-    app = create_app({**{k: app.config[k] for k in app.config if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": database_url, "JOBS_INLINE": not os.environ.get("TEST_REDIS_URL"),
-                      "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+    queue = f"test-{worker_id}-{uuid.uuid4().hex[:6]}"
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings.update(SQLALCHEMY_DATABASE_URI=database_url, JOBS_INLINE=not REDIS_URL, REDIS_URL=REDIS_URL,
+                    RQ_QUEUE=queue, RATELIMIT_STORAGE_URI="memory://")
+    app = create_app(settings)
     with app.app_context():
         upgrade()
-    return app
+    worker = _start_worker(database_url, queue) if REDIS_URL else None
+    yield app
+    if worker is not None:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+def _start_worker(database_url: str, queue: str):
+    """A real rq worker process (PostgreSQL + Redis run): jobs leave this process for it."""
+    import subprocess
+    import sys
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue,
+           "FLASK_APP": "portal:create_app"}
+    return subprocess.Popen([sys.executable, "-m", "flask", "rq", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=None)
 
 
 def _clean(app):

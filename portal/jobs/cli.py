@@ -10,9 +10,9 @@ rq_cli = AppGroup("rq", help="Background jobs.")
 def worker(burst):
     """Run an rq worker inside the app context."""
     from rq import Queue, SimpleWorker
-    from portal.jobs.queue import QUEUE_NAME, redis_connection
+    from portal.jobs.queue import queue_name, redis_connection
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed")
     conn = redis_connection()
     # SimpleWorker: no fork per job, so warm state (fonts, renderer) is reused across jobs.
-    SimpleWorker([Queue(QUEUE_NAME, connection=conn)], connection=conn).work(burst=burst)
+    SimpleWorker([Queue(queue_name(), connection=conn)], connection=conn).work(burst=burst)

@@ -14,7 +14,6 @@ from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from portal.tenancy.context import tenant_scope
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "portal"
 _HANDLERS: dict = {}
 
 
@@ -24,6 +23,10 @@ def handler(kind: str):
         _HANDLERS[kind] = fn
         return fn
     return deco
+
+
+def queue_name() -> str:
+    return current_app.config.get("RQ_QUEUE", "portal")
 
 
 def redis_connection():
@@ -48,7 +51,7 @@ def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: i
         run_job(job.id, tenant_id)
     else:
         from rq import Queue
-        Queue(QUEUE_NAME, connection=redis_connection()).enqueue(
+        Queue(queue_name(), connection=redis_connection()).enqueue(
             "portal.jobs.queue.run_job", job.id, tenant_id, job_timeout=3600, result_ttl=3600)
     return job
 
@@ -94,3 +97,18 @@ def run_job(job_id: str, tenant_id: int) -> None:
 
 def get_job(job_id: str) -> Job | None:
     return db.session.get(Job, job_id)
+
+
+def wait(job_id: str, tenant_id: int, timeout: float = 60.0) -> Job:
+    """Block until a job has finished (tests, CLI); immediate when jobs run inline."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        with tenant_scope(tenant_id):
+            db.session.expire_all()
+            job = db.session.get(Job, job_id)
+            if job is not None and job.state in (DONE, FAILED):
+                return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still {job.state if job else 'missing'}")
+        time.sleep(0.1)

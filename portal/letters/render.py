@@ -74,6 +74,7 @@ open_letter (致流动党员的一封信)
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import mimetypes
 import os
@@ -231,6 +232,193 @@ def _paragraphs(text) -> Markup:
         lines = [escape(line.strip()) for line in part.split("\n")]
         html.append(Markup("<p>") + Markup("<br>").join(lines) + Markup("</p>"))
     return Markup("\n").join(html)
+
+
+# --------------------------------------------------------------------------- compact CJK fonts
+#
+# WeasyPrint subsets fonts with HarfBuzz *retaining glyph ids*, so that the glyph ids written in
+# the page content stay valid. For a CJK font (65 535 glyphs, the ones used sit anywhere up to
+# id 60 000) the subset keeps an empty entry for every id below the highest used one: the CFF
+# charstring index alone is ~190 KB and a one-page letter weighs ~240 KB with two faces.
+#
+# Noto CJK fonts are CID-keyed CFF (ROS Adobe-Identity-0) whose CIDs equal their glyph ids. In a
+# PDF, a CIDFontType0 font with a CID-keyed CFF program selects glyphs *by CID through the CFF
+# charset* (PDF 32000-1, 9.7.4.2), and HarfBuzz keeps the original CIDs in the charset when it
+# subsets without retaining ids. So while a Renderer writes a PDF we subset such fonts to just
+# the used glyphs (verifying, glyph by glyph, that each kept glyph's CID is its original id) and
+# embed the bare CFF program as FontFile3 /CIDFontType0C, the classic form for CJK fonts in PDF.
+# Fonts that are not CID-keyed CFF with identity CIDs go through WeasyPrint's own path.
+#
+# The patch is installed once, on WeasyPrint's Font class, and is only active inside this
+# module's rendering (a ContextVar), so other users of WeasyPrint in the process see no change.
+
+_COMPACT_FONTS: contextvars.ContextVar[bool] = contextvars.ContextVar("letters_compact_fonts",
+                                                                       default=False)
+
+
+def _cff_index(data: bytes, pos: int) -> tuple[list[bytes], int]:
+    count = int.from_bytes(data[pos:pos + 2], "big")
+    if count == 0:
+        return [], pos + 2
+    off_size = data[pos + 2]
+    base = pos + 3
+    offsets = [int.from_bytes(data[base + i * off_size: base + (i + 1) * off_size], "big")
+               for i in range(count + 1)]
+    data_start = base + (count + 1) * off_size - 1
+    items = [data[data_start + offsets[i]: data_start + offsets[i + 1]] for i in range(count)]
+    return items, data_start + offsets[-1]
+
+
+def _cff_dict(data: bytes) -> dict:
+    ops: dict = {}
+    operands: list = []
+    i = 0
+    while i < len(data):
+        b0 = data[i]
+        if b0 <= 21:
+            if b0 == 12:
+                op = (12, data[i + 1])
+                i += 2
+            else:
+                op = b0
+                i += 1
+            ops[op] = operands
+            operands = []
+        elif b0 == 28:
+            operands.append(int.from_bytes(data[i + 1:i + 3], "big", signed=True))
+            i += 3
+        elif b0 == 29:
+            operands.append(int.from_bytes(data[i + 1:i + 5], "big", signed=True))
+            i += 5
+        elif b0 == 30:  # real number: skip its nibbles
+            i += 1
+            while i < len(data):
+                byte = data[i]
+                i += 1
+                if (byte & 0x0F) == 0x0F or (byte >> 4) == 0x0F:
+                    break
+            operands.append(0)
+        elif 32 <= b0 <= 246:
+            operands.append(b0 - 139)
+            i += 1
+        elif 247 <= b0 <= 250:
+            operands.append((b0 - 247) * 256 + data[i + 1] + 108)
+            i += 2
+        elif 251 <= b0 <= 254:
+            operands.append(-(b0 - 251) * 256 - data[i + 1] - 108)
+            i += 2
+        else:
+            raise ValueError("bad CFF dict")
+    return ops
+
+
+def _cff_cids(cff: bytes) -> list[int] | None:
+    """CIDs of the glyphs of a CID-keyed CFF program, in glyph order; None if not CID-keyed."""
+    _names, pos = _cff_index(cff, cff[2])
+    top_dicts, pos = _cff_index(cff, pos)
+    top = _cff_dict(top_dicts[0])
+    if (12, 30) not in top or 15 not in top or 17 not in top:
+        return None
+    charstrings, _ = _cff_index(cff, top[17][0])
+    n_glyphs = len(charstrings)
+    pos = top[15][0]
+    fmt = cff[pos]
+    pos += 1
+    cids = [0]
+    if fmt == 0:
+        for _ in range(n_glyphs - 1):
+            cids.append(int.from_bytes(cff[pos:pos + 2], "big"))
+            pos += 2
+    elif fmt in (1, 2):
+        width = 1 if fmt == 1 else 2
+        while len(cids) < n_glyphs:
+            first = int.from_bytes(cff[pos:pos + 2], "big")
+            n_left = int.from_bytes(cff[pos + 2:pos + 2 + width], "big")
+            pos += 2 + width
+            cids.extend(range(first, first + n_left + 1))
+    else:
+        return None
+    return cids[:n_glyphs]
+
+
+def _hb_table(hb_face, tag: bytes) -> bytes:
+    from weasyprint.text.ffi import ffi, harfbuzz
+    blob = harfbuzz.hb_face_reference_table(hb_face, harfbuzz.hb_tag_from_string(tag, -1))
+    try:
+        length = ffi.new("unsigned int *")
+        ptr = harfbuzz.hb_blob_get_data(blob, length)
+        return bytes(ffi.buffer(ptr, length[0])) if length[0] else b""
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+
+
+def _compact_cff(font, gids: list[int]) -> tuple[bytes, bytes] | None:
+    """(OpenType font, its bare CFF program) of ``font`` holding only ``gids`` with their CIDs
+    kept; None when that is not possible or the CIDs are not the original glyph ids."""
+    from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
+    from weasyprint.text.fonts import get_hb_object_data
+    if harfbuzz_subset is None or not harfbuzz.hb_version_atleast(4, 1, 0):
+        return None
+    if "CFF " not in font.tables or font.missing:
+        return None
+    gids = sorted({0, *gids})
+    if gids[-1] >= font.glyph_count:
+        return None
+    hb_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
+                      harfbuzz_subset.hb_subset_input_destroy)
+    glyph_set = harfbuzz_subset.hb_subset_input_glyph_set(hb_input)
+    array = ffi.new(f"hb_codepoint_t[{len(gids)}]", gids)
+    harfbuzz.hb_set_add_sorted_array(glyph_set, array, len(gids))
+    harfbuzz_subset.hb_subset_input_set_flags(
+        hb_input,
+        harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE | harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING)
+    face = harfbuzz_subset.hb_subset_or_fail(font.hb_face, hb_input)
+    if face == ffi.NULL:
+        return None
+    try:
+        cff = _hb_table(face, b"CFF ")
+        otf = get_hb_object_data(face)
+    finally:
+        harfbuzz.hb_face_destroy(face)
+    try:
+        if not cff or _cff_cids(cff) != gids:  # CID-keyed, and every CID is the original id
+            return None
+    except (ValueError, IndexError):
+        return None
+    return otf, cff
+
+
+def _install_font_patch() -> None:
+    from weasyprint.pdf import fonts as wp_fonts
+    if getattr(wp_fonts.Font.subset, "_letters_compact", False):
+        return
+    original = wp_fonts.Font.subset
+
+    def subset(self, to_unicode, hinting):
+        if _COMPACT_FONTS.get() and to_unicode:
+            compact = _compact_cff(self, list(to_unicode))
+            if compact is not None:
+                # an OpenType subset, so that WeasyPrint files it as a CFF font ('OTTO');
+                # the finisher below swaps in the bare CFF program
+                self.file_content, self._letters_cff = compact
+                return
+        return original(self, to_unicode, hinting)
+
+    subset._letters_compact = True
+    wp_fonts.Font.subset = subset
+
+
+def _embed_compact_fonts(document, pdf) -> None:
+    """WeasyPrint finisher: put the compact CFF programs in place of the font streams."""
+    import pydyf
+    compact = {id(f.file_content): f._letters_cff for f in document.fonts.values()
+               if getattr(f, "_letters_cff", None)}
+    if not compact:
+        return
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and len(obj.stream) == 1 and id(obj.stream[0]) in compact:
+            obj.stream = [compact[id(obj.stream[0])]]
+            obj.extra["Subtype"] = "/CIDFontType0C"
 
 
 # --------------------------------------------------------------------------- URL fetcher

@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS ?= redis://127.0.0.1:6379/0
+export FLASK_APP := portal:create_app
+
+.PHONY: run test test-sqlite test-postgres install worker bench-letters lint
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	bash scripts/system-deps.sh
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask tenants sync
+	$(BIN)/flask demo seed --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+worker: install
+	$(BIN)/flask rq worker
+
+test: install
+	bash scripts/test.sh
+
+test-sqlite: install
+	$(BIN)/python -m pytest -q -n 2
+
+test-postgres: install
+	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS) $(BIN)/python -m pytest -q -n 2
+
+bench-letters: install
+	$(BIN)/python tests/perf/bench_letters.py
+
+lint: install
+	$(BIN)/python -m ruff check portal tests
