@@ -76,7 +76,9 @@ def _start_worker(database_url: str, queue: str):
 
 def _clean(app):
     with app.app_context():
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        from sqlalchemy import inspect
+        existing = set(inspect(db.engine).get_table_names())
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         if db.engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)
             with db.engine.begin() as conn:

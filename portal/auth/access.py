@@ -122,3 +122,20 @@ def authorize_request():
     enter_request_tenant(tenant.id)
     g.tenant = tenant
     g.principal = Principal(user=user, tenant=tenant, grant=grant)
+
+
+def region_tenants(user, region: str) -> list[Tenant]:
+    """The tenants under `region` that `user` may read aggregates of (an upper_reader grant whose
+    region covers it); NotFound otherwise, so a stranger learns nothing."""
+    from portal.tenancy.models import region_matches, region_prefix
+    try:
+        prefix = region_prefix(region)
+    except ValueError:
+        raise NotFound("地区不存在")
+    covering = [gr for gr in getattr(user, "grants", []) if gr.role == UPPER_READER and gr.region_code
+                and prefix.startswith(region_prefix(gr.region_code))]
+    if not covering:
+        raise NotFound("地区不存在")
+    tenants = db.session.execute(db.select(Tenant).filter(Tenant.active.is_(True)).order_by(Tenant.code)) \
+        .scalars().all()
+    return [t for t in tenants if region_matches(t.code, region)]

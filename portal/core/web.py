@@ -35,6 +35,9 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 def init_app(app):
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
+        # Reset per request: tests (and CLI code) may serve several requests in one app context.
+        g.tenant_code = None
+        g.tenant = None
         if values and "tenant" in values:
             g.tenant_code = values.pop("tenant")
 

@@ -1,1 +1,1 @@
-"""Models of this feature."""
+"""Statistics are computed from the register; no tables of their own."""

@@ -1,0 +1,122 @@
+"""The roster statistics of statistics.md, computed in SQL (one grouped query per scope), for a
+tenant, a branch subtree, or the counties under a region."""
+from datetime import date
+
+from sqlalchemy import and_, case, func, or_
+
+from portal.extensions import db
+from portal.members.models import ACTIVE, DIRECTION_KEYS, Member
+from portal.members.rules import dues_bounds, lost_contact_cutoff, months_before
+from portal.orgs.models import Organization
+
+TABLES = {
+    "gender": ("male", "female"),
+    "age": ("le35", "36_54", "55_60", "gt60"),
+    "education": ("postgraduate", "bachelor", "junior_college", "below_college"),
+    "party_age": ("le5", "6_10", "11_20", "gt20"),
+    "dues": ("on_time", "1_5m", "6_12m", "1_5y", "gt5y", "unknown"),
+    "contact": ("in_contact", "lost"),
+}
+LABELS = {
+    "gender": {"male": "男", "female": "女"},
+    "age": {"le35": "35岁及以下", "36_54": "36至54岁", "55_60": "55至60岁", "gt60": "60岁以上"},
+    "education": {"postgraduate": "研究生", "bachelor": "本科", "junior_college": "专科", "below_college": "专科以下"},
+    "party_age": {"le5": "5年及以下", "6_10": "6至10年", "11_20": "11至20年", "gt20": "20年以上"},
+    "dues": {"on_time": "按时交纳", "1_5m": "欠交1至5个月", "6_12m": "欠交6至12个月", "1_5y": "欠交1至5年",
+             "gt5y": "欠交5年以上", "unknown": "未登记"},
+    "contact": {"in_contact": "保持联系", "lost": "失去联系"},
+}
+TABLE_LABELS = {"gender": "性别", "age": "年龄", "education": "学历", "party_age": "党龄", "dues": "党费交纳",
+                "contact": "联系情况"}
+EDUCATION_GROUPS = {
+    "postgraduate": ("博士", "硕士", "研究生"),
+    "bachelor": ("本科", "大学"),
+    "junior_college": ("大专", "专科"),
+}
+
+
+def years_before(day: date, years: int) -> date:
+    return months_before(day, years * 12)
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _expressions(as_of: date, lost_months: int) -> dict:
+    """One labelled SUM(CASE …) per cell. Full years ≤ N at D ⇔ born after D − (N+1) years."""
+    after = lambda col, years: col > years_before(as_of, years)  # noqa: E731 - full years < `years`
+    exprs = {
+        ("gender", "male"): _count(Member.sex == "男"),
+        ("gender", "female"): _count(Member.sex == "女"),
+        ("age", "le35"): _count(after(Member.birth_date, 36)),
+        ("age", "36_54"): _count(and_(~after(Member.birth_date, 36), after(Member.birth_date, 55))),
+        ("age", "55_60"): _count(and_(~after(Member.birth_date, 55), after(Member.birth_date, 61))),
+        ("age", "gt60"): _count(~after(Member.birth_date, 61)),
+        ("party_age", "le5"): _count(after(Member.joined_on, 6)),
+        ("party_age", "6_10"): _count(and_(~after(Member.joined_on, 6), after(Member.joined_on, 11))),
+        ("party_age", "11_20"): _count(and_(~after(Member.joined_on, 11), after(Member.joined_on, 21))),
+        ("party_age", "gt20"): _count(~after(Member.joined_on, 21)),
+    }
+    for key, values in EDUCATION_GROUPS.items():
+        exprs[("education", key)] = _count(Member.education.in_(values))
+    every = tuple(v for values in EDUCATION_GROUPS.values() for v in values)
+    exprs[("education", "below_college")] = _count(~Member.education.in_(every))
+    paid = Member.dues_paid_through
+    for bucket in TABLES["dues"]:
+        if bucket == "unknown":
+            exprs[("dues", bucket)] = _count(or_(paid.is_(None), paid == ""))
+            continue
+        oldest, newest = dues_bounds(bucket, as_of)
+        cond = [paid.is_not(None), paid != ""]
+        if oldest:
+            cond.append(paid >= oldest)
+        if newest:
+            cond.append(paid <= newest)
+        exprs[("dues", bucket)] = _count(and_(*cond))
+    cutoff = lost_contact_cutoff(as_of, lost_months)
+    exprs[("contact", "in_contact")] = _count(and_(Member.last_contact_on.is_not(None),
+                                                   Member.last_contact_on >= cutoff))
+    exprs[("contact", "lost")] = _count(or_(Member.last_contact_on.is_(None), Member.last_contact_on < cutoff))
+    return exprs
+
+
+def compute(as_of: date, *, org: Organization | None = None, direction: str | None = None,
+            lost_months: int = 6, tenant_ids: list[int] | None = None) -> dict:
+    """Counts as of `as_of` over active members (joined by then). Runs inside the caller's tenant
+    context; with `tenant_ids` (an upper-level rollup) the caller reads across tenants explicitly."""
+    exprs = _expressions(as_of, lost_months)
+    keys = list(exprs)
+    query = db.select(func.count(Member.id), *exprs.values()).filter(
+        Member.status == ACTIVE, Member.joined_on <= as_of)
+    if tenant_ids is not None:
+        query = query.filter(Member.tenant_id.in_(tenant_ids))
+    if direction:
+        query = query.filter(Member.direction == DIRECTION_KEYS.get(direction, direction))
+    if org is not None:
+        sub = db.select(Organization.id).filter(Organization.path.startswith(org.path, autoescape=True))
+        query = query.filter(Member.org_id.in_(sub))
+    row = db.session.execute(query).one()
+    out: dict = {"total": int(row[0] or 0)}
+    for table, cells in TABLES.items():
+        out[table] = {cell: 0 for cell in cells}
+    for (table, cell), value in zip(keys, row[1:]):
+        out[table][cell] = int(value or 0)
+    out["transfers"] = transfer_counts(as_of, tenant_ids)
+    return out
+
+
+_transfer_counter = None
+
+
+def register_transfer_counter(fn):
+    """The exchange supplies fn(as_of, tenant_ids) -> {"YYYY": {"in": n, "out": n}}."""
+    global _transfer_counter
+    _transfer_counter = fn
+    return fn
+
+
+def transfer_counts(as_of: date, tenant_ids=None) -> dict:
+    counts = _transfer_counter(as_of, tenant_ids) if _transfer_counter else {}
+    counts.setdefault(str(as_of.year), {"in": 0, "out": 0})
+    return dict(sorted(counts.items()))
