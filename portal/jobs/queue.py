@@ -49,6 +49,8 @@ def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: i
         db.session.commit()
     if runs_inline():
         run_job(job.id, tenant_id)
+        # The job ran in its own app context and session; let the caller see what it wrote.
+        db.session.expire_all()
     else:
         from rq import Queue
         Queue(queue_name(), connection=redis_connection()).enqueue(

@@ -1,5 +1,6 @@
 """Automatic tenant scoping of ORM statements, and the PostgreSQL settings RLS reads."""
 from sqlalchemy import event, text
+from sqlalchemy.sql import util as sql_util
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy import ForeignKey, Integer
 
@@ -16,15 +17,26 @@ class TenantScoped:
         return mapped_column(Integer, ForeignKey("tenants.id"), nullable=False, index=True)
 
 
-def _scoped_mappers(state):
-    return [m for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+def _scoped_tables() -> set:
+    from portal.extensions import db
+    return {mapper.local_table.name for mapper in db.Model.registry.mappers
+            if issubclass(mapper.class_, TenantScoped)}
+
+
+def _touches_tenant_data(state) -> bool:
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    # select(func.count()).select_from(Member) names no entity; look at the tables themselves.
+    scoped = _scoped_tables()
+    return any(t.name in scoped for t in sql_util.find_tables(state.statement, include_joins=True,
+                                                               include_aliases=True, include_crud=True))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _add_tenant_criteria(state):
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if not _scoped_mappers(state):
+    if not _touches_tenant_data(state):
         return
     value = context_value()
     if value == CROSS:

@@ -73,3 +73,11 @@ def test_row_level_security_stops_unscoped_sql(make):
     # No context at all: nothing is visible.
     assert db.session.execute(text("SELECT count(*) FROM members")).scalar() == 0
     db.session.rollback()
+
+
+def test_count_over_select_from_is_scoped_too(make):
+    make.member("320115", make.org("320115"))
+    with tenant_scope(tenant("110105").id):
+        assert db.session.execute(db.select(db.func.count()).select_from(Member)).scalar() == 0
+    with pytest.raises(TenantContextMissing):
+        db.session.execute(db.select(db.func.count()).select_from(Member)).scalar()

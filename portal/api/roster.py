@@ -1,0 +1,24 @@
+"""Register import API (api.md: POST /t/<t>/imports, GET /t/<t>/imports/<id>)."""
+from flask import g, request
+
+from portal.api.blueprint import bp
+from portal.auth.access import permission
+from portal.auth.roles import EDIT_REGISTER
+from portal.core.errors import ValidationFailed
+from portal.roster import services
+
+
+@bp.post("/t/<tenant>/imports")
+@permission(EDIT_REGISTER)
+def create_import():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise ValidationFailed({"file": "请以 multipart 字段 file 上传 .xlsx 或 .csv 文件"})
+    run = services.start(g.principal, file.filename, file.read())
+    return services.get(run.id).to_dict(), 201
+
+
+@bp.get("/t/<tenant>/imports/<import_id>")
+@permission(EDIT_REGISTER)
+def show_import(import_id):
+    return services.get(import_id).to_dict()

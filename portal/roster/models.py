@@ -1,0 +1,34 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.tenancy.scoping import TenantScoped
+
+QUEUED, RUNNING, DONE, REJECTED = "queued", "running", "done", "rejected"
+
+
+class RosterImport(TenantScoped, db.Model):
+    """One uploaded register file and what became of it (all or nothing)."""
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list | None] = mapped_column(JSON, nullable=True)      # [{row, column, message}]
+    unknown_columns: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "filename": self.filename, "state": self.state, "progress": self.progress,
+                "rows": self.rows, "written": self.written, "unchanged": self.unchanged,
+                "errors": self.errors or [], "unknown_columns": self.unknown_columns or []}

@@ -1,0 +1,214 @@
+"""Importing and exporting the register (roster-import.md).
+
+An import is all or nothing: every row is validated first (the same rules as the forms, through
+members.services.clean), ID numbers are checked against this tenant and the cross-tenant index,
+and only when no row is bad are the new members written, in one transaction. Rows already on
+this register are counted as unchanged, so importing the same file twice changes nothing.
+"""
+import io
+from datetime import datetime
+
+from portal.auth.access import Principal
+from portal.auth.models import User
+from portal.core import crypto
+from portal.core.errors import NotFound, ValidationFailed
+from portal.extensions import db
+from portal.i18n import _
+from portal.jobs import queue
+from portal.members import services as members
+from portal.members.models import ACTIVE, Member, RelationshipHold
+from portal.orgs.models import Organization
+from portal.roster.layout import COLUMNS, FIELD_OF, HEADER_OF, REQUIRED, UnreadableFile, read_table
+from portal.roster.models import DONE, QUEUED, REJECTED, RUNNING, RosterImport
+from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant
+
+ALLOWED_SUFFIXES = (".xlsx", ".csv")
+
+
+def start(principal, filename: str, content: bytes) -> RosterImport:
+    """Store the upload and run the import as a job (inline without Redis)."""
+    if not filename or not filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationFailed({"file": _("只接受.xlsx或.csv文件")})
+    if not content:
+        raise ValidationFailed({"file": _("文件是空的")})
+    run = RosterImport(filename=filename[:200], content=content, state=QUEUED,
+                       created_by=getattr(principal.user, "id", None))
+    db.session.add(run)
+    db.session.commit()
+    job = queue.enqueue("roster.import", principal.tenant.id, params={"import_id": run.id},
+                        user_id=run.created_by)
+    run = db.session.get(RosterImport, run.id)
+    if run.job_id is None:
+        run.job_id = job.id
+        db.session.commit()
+    return run
+
+
+def get(import_id) -> RosterImport:
+    try:
+        run = db.session.get(RosterImport, int(import_id))
+    except (TypeError, ValueError):
+        run = None
+    if run is None:
+        raise NotFound(_("导入记录不存在"))
+    return run
+
+
+@queue.handler("roster.import")
+def _run_job(job, import_id: int):
+    run = db.session.get(RosterImport, import_id)
+    if run is None or run.state in (DONE, REJECTED):
+        return {"state": run.state if run else "missing"}
+    tenant = db.session.get(Tenant, run.tenant_id)
+    user = db.session.get(User, run.created_by) if run.created_by else None
+    principal = Principal(user=user, tenant=tenant, grant=user.grant_for(tenant.id) if user else None)
+    run.state = RUNNING
+    db.session.commit()
+    execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
+    return run.to_dict()
+
+
+def _progress(job, run, done, total):
+    run.progress = int(done * 90 / total) if total else 90
+    queue.progress(job, done, total)
+
+
+def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
+    errors: list[dict] = []
+
+    def bad(row, header, message):
+        errors.append({"row": row, "column": header, "message": str(message)})
+
+    try:
+        headers, rows = read_table(run.content, run.filename)
+    except UnreadableFile as exc:
+        return _finish(run, REJECTED, errors=[{"row": 1, "column": "", "message": str(exc)}], rows=0)
+    known = [h for h in headers if h in FIELD_OF]
+    unknown = [h for h in headers if h and h not in FIELD_OF]
+    for header in REQUIRED:
+        if header not in known:
+            bad(1, header, _("缺少必需的列"))
+    duplicated = {h for h in known if known.count(h) > 1}
+    for header in duplicated:
+        bad(1, header, _("该列出现了不止一次"))
+    run.unknown_columns = unknown
+    if errors:
+        return _finish(run, REJECTED, errors=errors, rows=len(rows))
+
+    index = {h: i for i, h in enumerate(headers) if h in FIELD_OF}
+    valid: list[tuple[int, dict, str]] = []  # (row number, data, id hash)
+    seen: dict[str, int] = {}
+    total = len(rows)
+    for n, row in enumerate(rows, start=2):
+        data = {FIELD_OF[h]: (row[i] if i < len(row) else None) for h, i in index.items()}
+        data = {k: ("" if v is None else v) for k, v in data.items()}
+        try:
+            values = members.clean(data)
+        except ValidationFailed as exc:
+            for field, message in exc.fields.items():
+                bad(n, HEADER_OF.get(field, field), message)
+            continue
+        number = values["id_number"]
+        id_hash = crypto.keyed_hash(number)
+        if id_hash in seen:
+            bad(n, "身份证号", _("与第%(r)d行的身份证号重复", r=seen[id_hash]))
+            continue
+        seen[id_hash] = n
+        valid.append((n, data, id_hash))
+        if on_progress and (n - 1) % 200 == 0:
+            on_progress(n - 1, total)
+
+    # Who already holds these numbers, here or elsewhere (read across tenants on purpose).
+    hashes = [h for _, _, h in valid]
+    holds: dict[str, RelationshipHold] = {}
+    with cross_tenant():
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            for hold in db.session.execute(db.select(RelationshipHold).filter(
+                    RelationshipHold.id_hash.in_(chunk))).scalars():
+                holds[hold.id_hash] = hold
+    here = set()
+    for i in range(0, len(hashes), 500):
+        chunk = hashes[i:i + 500]
+        here.update(db.session.execute(db.select(Member.id_hash).filter(
+            Member.id_hash.in_(chunk), Member.status == ACTIVE)).scalars())
+    to_write = []
+    unchanged = 0
+    for n, data, id_hash in valid:
+        hold = holds.get(id_hash)
+        if id_hash in here:
+            unchanged += 1
+        elif hold is not None and hold.tenant_id != run.tenant_id:
+            with cross_tenant():
+                org = db.session.execute(db.select(Organization).filter_by(
+                    id=hold.org_id, tenant_id=hold.tenant_id)).scalar_one()
+                tenant = db.session.get(Tenant, hold.tenant_id)
+            bad(n, "身份证号", _("冲突：%(m)s", m=members.holder_message(org, tenant)))
+        else:
+            to_write.append(data)
+    if errors:
+        errors.sort(key=lambda e: (e["row"], e["column"]))
+        return _finish(run, REJECTED, errors=errors, rows=total)
+
+    try:
+        for data in to_write:
+            members.create(principal, data)
+    except ValidationFailed as exc:  # a race with another writer: still all or nothing
+        db.session.rollback()
+        run = db.session.get(RosterImport, run.id)
+        return _finish(run, REJECTED, errors=[{"row": 0, "column": "", "message": exc.message}], rows=total)
+    return _finish(run, DONE, rows=total, written=len(to_write), unchanged=unchanged)
+
+
+def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> RosterImport:
+    run.state, run.errors, run.rows, run.written, run.unchanged = state, errors or [], rows, written, unchanged
+    run.progress = 100
+    run.finished_at = datetime.utcnow()
+    db.session.commit()
+    return run
+
+
+def error_report(run: RosterImport) -> bytes:
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "错误报告"
+    ws.append(["行号", "列", "原因"])
+    for e in run.errors or []:
+        ws.append([e["row"], e["column"], e["message"]])
+    if run.unknown_columns:
+        ws.append([])
+        ws.append(["未识别的列（已忽略）", "、".join(run.unknown_columns)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export(principal, query) -> bytes:
+    """The register (a members.services.search query) as xlsx in the import layout."""
+    from openpyxl import Workbook
+    from portal.auth.roles import READ_ID
+    if not principal.can(READ_ID):
+        raise ValidationFailed({"export": _("您的角色不能导出完整身份证号")})
+    names = {}
+    for org in db.session.execute(db.select(Organization)).scalars():
+        names.setdefault(org.name, []).append(org.code)
+    wb = Workbook(write_only=True)  # streams rows: memory stays flat for large registers
+    ws = wb.create_sheet("流动党员台账")
+    ws.append([h for h, _ in COLUMNS])
+    for member in db.session.execute(query.execution_options(yield_per=500)).scalars():
+        row = members.to_dict(member, reveal_id=True)
+        org = member.org
+        row["org"] = org.name if org and len(names.get(org.name, [])) == 1 else (org.code if org else "")
+        ws.append([_export_value(row.get(field)) for _, field in COLUMNS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _export_value(value):
+    if value is None:
+        return ""
+    return value
+
