@@ -5,7 +5,8 @@ from portal.config import Config, check_production, from_env
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each with init_app(app) registering its models, blueprints and commands.
-FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "jobs", "letters", "exchange", "reports", "api")
+FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "roster", "jobs", "letters", "exchange", "reports",
+            "api", "demo")
 
 
 def create_app(config: dict | type | None = None) -> Flask:

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from portal import create_app
 from portal.config import TestConfig
@@ -26,9 +27,16 @@ def _pg_database(worker: str) -> str:
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if not exists:
             conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        # Leftovers of earlier runs; a database still in use belongs to a run in progress (another
+        # checkout or terminal with the same worker id) and is left alone.
         for (old,) in conn.execute(text(
-                "SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"portal_test_{worker}_%"}).all():
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
+                "SELECT datname FROM pg_database d WHERE datname LIKE :p AND NOT EXISTS "
+                "(SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"),
+                {"p": f"portal_test_{worker}_%"}).all():
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{old}"'))
+            except DBAPIError:  # connected to in the meantime
+                continue
         conn.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
     admin.dispose()
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

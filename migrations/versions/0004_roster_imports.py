@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.tenancy import rls
 
 revision = "0004"
-down_revision = "0002"  # TEMP: becomes "0003" when the exchange migration lands
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,7 @@ from portal.core.errors import ValidationFailed
 from portal.extensions import db
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # beyond this the SQL offset would overflow; no list is that long
 
 
 def json_body() -> dict:
@@ -20,7 +21,7 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
         per_page = int(request.args.get("per_page", default_per_page))
     except ValueError:
         raise ValidationFailed({"page": "分页参数应为整数"})
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationFailed({"per_page": f"page 应≥1，per_page 应在1到{MAX_PER_PAGE}之间"})
     return page, per_page
 

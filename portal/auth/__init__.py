@@ -5,11 +5,20 @@ def init_app(app):
     from portal.extensions import login_manager
 
     @login_manager.user_loader
-    def _load(user_id):
+    def _load(session_id):
+        # The session holds "<user id>:<token derived from the password hash>": changing the
+        # password (or deactivating the user) ends every session made before.
+        import hmac
+
         from portal.auth.models import User
         from portal.extensions import db
-        user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
-        return user if user is not None and user.active else None
+        user_id, _sep, token = str(session_id).partition(":")
+        if not (user_id.isascii() and user_id.isdigit()) or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or not hmac.compare_digest(user.session_token(), token):
+            return None
+        return user
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

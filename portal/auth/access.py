@@ -111,6 +111,9 @@ def authorize_request():
         if access == UPPER and any(gr.role == UPPER_READER or gr.tenant_id for gr in user.grants):
             return
         raise NotFound("页面不存在") if access not in (PLATFORM, UPPER) else Forbidden("无权访问")
+    # Tenant codes are 6-digit region codes; anything else (NUL bytes included) cannot name one.
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise NotFound("页面不存在")
     tenant = db.session.execute(db.select(Tenant).filter_by(code=code, active=True)).scalar_one_or_none()
     grant = user.grant_for(tenant.id) if tenant is not None else None
     if grant is None or grant.role not in TENANT_ROLES:

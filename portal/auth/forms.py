@@ -4,6 +4,17 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from portal.i18n import lazy
 
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def choices(pairs) -> list:
+    """Select options from (value, label) pairs, in the form the installed WTForms prefers."""
+    return [SelectChoice(value=str(v), label=str(label)) if SelectChoice else (str(v), str(label))
+            for v, label in pairs]
+
 
 class LoginForm(FlaskForm):
     username = StringField(lazy("用户名"), validators=[DataRequired(lazy("请输入用户名")), Length(max=60)])
@@ -26,3 +37,17 @@ class UserForm(FlaskForm):
     display_name = StringField(lazy("姓名"), validators=[Optional(), Length(max=60)])
     role = SelectField(lazy("角色"), choices=[])
     org = SelectField(lazy("所属组织（支部书记）"), choices=[], validate_choice=False)
+
+
+class TenantForm(FlaskForm):
+    code = StringField(lazy("县区代码"), validators=[DataRequired(lazy("请输入县区代码")), Length(max=6)],
+                       description=lazy("6位行政区划代码，如 320115"))
+    name = StringField(lazy("名称"), validators=[DataRequired(lazy("请输入名称")), Length(max=60)],
+                       description=lazy("如 南京市江宁区"))
+    parent = StringField(lazy("上级地区代码"), validators=[Optional(), Length(max=6)],
+                         description=lazy("市级或省级代码；留空则为所在市，如 320100"))
+
+
+class PlatformAdminForm(FlaskForm):
+    username = StringField(lazy("用户名"), validators=[DataRequired(lazy("请输入用户名")), Length(max=60)])
+    display_name = StringField(lazy("姓名"), validators=[Optional(), Length(max=60)])

@@ -29,6 +29,13 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
+    def session_token(self) -> str:
+        """Changes with the password, so a new password ends every other session."""
+        return hashlib.sha256(b"portal-session:" + (self.password_hash or "").encode()).hexdigest()[:20]
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token()}"
+
     def grant_for(self, tenant_id: int):
         return next((g for g in self.grants if g.tenant_id == tenant_id), None)
 

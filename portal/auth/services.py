@@ -1,17 +1,23 @@
 """Users, passwords (argon2), grants and API tokens."""
+import re
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from portal.auth.models import ApiToken, RoleGrant, User
-from portal.auth.roles import ALL_ROLES, TENANT_ROLES, UPPER_READER
+from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 
 _hasher = PasswordHasher()
+
+
+def _utcnow() -> datetime:
+    """Naive UTC, as the DateTime columns store it."""
+    return datetime.now(UTC).replace(tzinfo=None)
 MIN_PASSWORD = 10
 
 
@@ -20,7 +26,7 @@ def hash_password(raw: str) -> str:
 
 
 def check_password_strength(raw: str) -> None:
-    if len(raw or "") < MIN_PASSWORD:
+    if not isinstance(raw, str) or len(raw) < MIN_PASSWORD:
         raise ValidationFailed({"password": _("密码至少需要%(n)d个字符", n=MIN_PASSWORD)})
     if raw.isdigit() or raw.isalpha():
         raise ValidationFailed({"password": _("密码需同时包含字母和数字或符号")})
@@ -41,8 +47,17 @@ def user_by_name(username: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
 
 
+def _storable(text: str) -> bool:
+    from portal.orgs.services import storable
+    return storable(text)
+
+
 def authenticate(username: str, password: str) -> User | None:
-    user = user_by_name((username or "").strip())
+    username = (username or "").strip()
+    if not _storable(username) or not _storable(password or ""):
+        verify_password(None, "x")  # same time as a real attempt
+        return None
+    user = user_by_name(username)
     if not verify_password(user, password) or not user.active:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -56,13 +71,16 @@ def create_user(username: str, password: str | None = None, *, tenant=None, role
                 platform_admin: bool = False) -> tuple[User, str]:
     """Create a user (and optionally a grant). Returns the user and the password in clear,
     generated when none is given, to be shown once."""
-    username = (username or "").strip()
-    if not username or len(username) > 60:
-        raise ValidationFailed({"username": _("用户名不能为空且不超过60个字符")})
+    username = (username or "").strip() if isinstance(username, str) else ""
+    if not username or len(username) > 60 or not username.isprintable() or any(c.isspace() for c in username):
+        raise ValidationFailed({"username": _("用户名不能为空、不含空格且不超过60个字符")})
     if user_by_name(username):
         raise ValidationFailed({"username": _("用户名已存在")})
+    display_name = (display_name or "").strip()
+    if len(display_name) > 60 or not display_name.isprintable():
+        raise ValidationFailed({"display_name": _("姓名不超过60个字符，且不能含有无效字符")})
     if password is None:
-        password = secrets.token_urlsafe(9) + "7a"
+        password = random_password()
     else:
         check_password_strength(password)
     user = User(username=username, password_hash=hash_password(password), display_name=display_name or username,
@@ -79,8 +97,10 @@ def grant(user: User, role: str, *, tenant=None, org_id=None, region_code=None) 
         raise ValidationFailed({"role": _("未知角色：%(r)s", r=role)})
     if role in TENANT_ROLES and tenant is None:
         raise ValidationFailed({"tenant": _("该角色需要指定县区")})
-    if role == UPPER_READER and not region_code:
-        raise ValidationFailed({"region": _("上级查看角色需要指定地区代码")})
+    if role == UPPER_READER:
+        region_code = (region_code or "").strip()
+        if not re.fullmatch(r"[0-9]{6}", region_code):
+            raise ValidationFailed({"region": _("上级查看角色需要指定6位地区代码（市级如 320100，省级如 320000）")})
     existing = user.grant_for(tenant.id) if tenant is not None else None
     if existing:
         existing.role, existing.org_id = role, org_id
@@ -97,10 +117,13 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed({"current": _("当前密码不正确")})
     check_password_strength(new)
     user.password_hash = hash_password(new)
-    user.password_changed_at = datetime.utcnow()
+    user.password_changed_at = _utcnow()
 
 
 def issue_token(user: User, name: str = "") -> str:
+    name = (name or "").strip()
+    if not name.isprintable() or not _storable(name):
+        raise ValidationFailed({"name": _("令牌名称不能含有无效字符")})
     raw = "pt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, name=name[:60], token_hash=ApiToken.digest(raw), hint=raw[-4:]))
     db.session.flush()
@@ -111,16 +134,87 @@ def revoke_token(user: User, token_id: int) -> bool:
     tok = db.session.get(ApiToken, token_id)
     if tok is None or tok.user_id != user.id or tok.revoked_at:
         return False
-    tok.revoked_at = datetime.utcnow()
+    tok.revoked_at = _utcnow()
     return True
 
 
 def user_for_token(raw: str) -> User | None:
-    if not raw or not raw.startswith("pt_"):
+    if not raw or not raw.startswith("pt_") or len(raw) > 100:
         return None
     tok = db.session.execute(
         db.select(ApiToken).filter_by(token_hash=ApiToken.digest(raw))).scalar_one_or_none()
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
-    tok.last_used_at = datetime.utcnow()
+    now = _utcnow()
+    if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=5):
+        tok.last_used_at = now  # shown on the account page; written at most every few minutes
+        db.session.commit()
     return tok.user
+
+
+def random_password() -> str:
+    return secrets.token_urlsafe(9) + "7a"
+
+
+# ---- managing the users of one tenant (tenant admin) ----
+
+def tenant_grant(tenant, user_id) -> RoleGrant:
+    """The grant of `user_id` in `tenant`; NotFound when the user has no role there."""
+    from portal.core.errors import NotFound
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("用户不存在"))
+    found = db.session.execute(db.select(RoleGrant).filter_by(tenant_id=tenant.id, user_id=user_id)) \
+        .scalar_one_or_none()
+    if found is None:
+        raise NotFound(_("用户不存在"))
+    return found
+
+
+def check_org(org_id) -> int | None:
+    """An organization id of the current tenant (for a branch secretary), or None when empty."""
+    if org_id in (None, ""):
+        return None
+    from portal.orgs.models import Organization
+    found = None
+    if re.fullmatch(r"[0-9]{1,11}", str(org_id)):
+        found = db.session.execute(db.select(Organization).filter_by(id=int(org_id))).scalar_one_or_none()
+    if found is None:
+        raise ValidationFailed({"org": _("所属组织不存在")})
+    return found.id
+
+
+def set_tenant_role(principal, grant_: RoleGrant, role: str, org_id=None) -> dict:
+    """Change a user's role in the principal's tenant. Returns the audit before/after."""
+    if role not in TENANT_ROLES:
+        raise ValidationFailed({"role": _("未知角色")})
+    org_id = check_org(org_id) if role == SECRETARY else None
+    if role == SECRETARY and org_id is None:
+        raise ValidationFailed({"org": _("支部书记需要指定所属组织")})
+    if grant_.user_id == principal.user.id and role != grant_.role:
+        raise ValidationFailed({"role": _("不能修改自己的角色")})
+    before = {"role": grant_.role, "org_id": grant_.org_id}
+    grant_.role, grant_.org_id = role, org_id
+    return before
+
+
+def remove_tenant_role(principal, grant_: RoleGrant) -> None:
+    if grant_.user_id == principal.user.id:
+        raise ValidationFailed({"role": _("不能移除自己的角色")})
+    grant_.user.grants.remove(grant_)
+    db.session.delete(grant_)
+
+
+def reset_password(principal, grant_: RoleGrant) -> str:
+    """A tenant admin sets a new random password for a user of the tenant. Refused for users who
+    also hold roles elsewhere (another tenant's admin must not take over them) and for oneself."""
+    user = grant_.user
+    if user.id == principal.user.id:
+        raise ValidationFailed({"user": _("请在“我的账户”中修改自己的密码")})
+    if user.is_platform_admin or any(gr.tenant_id != grant_.tenant_id for gr in user.grants):
+        raise ValidationFailed({"user": _("该用户在其他县区或平台也有角色，请联系平台管理员重置密码")})
+    clear = random_password()
+    user.password_hash = hash_password(clear)
+    user.password_changed_at = _utcnow()
+    return clear

@@ -5,19 +5,33 @@ from flask_login import login_user, logout_user
 
 from portal.audit.services import record
 from portal.auth import services
-from portal.auth.access import login_only, permission, public
-from portal.auth.forms import LoginForm, PasswordForm, TokenForm, UserForm
+from portal.auth.access import login_only, permission, platform_only, public
+from portal.auth.forms import (
+    LoginForm,
+    PasswordForm,
+    PlatformAdminForm,
+    TenantForm,
+    TokenForm,
+    UserForm,
+    choices,
+)
 from portal.auth.models import ApiToken, RoleGrant, User
-from portal.auth.roles import MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ROLES
+from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ADMIN, TENANT_ROLES
 from portal.core.errors import NotFound, ValidationFailed
 from portal.extensions import db, limiter
 from portal.i18n import _
+from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.tenancy.models import Tenant
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
+    """Only a path on this site: no scheme or host, no "//" or "/\\" (browsers read both as another
+    host), no control characters (browsers drop them, which could turn "/\\t/x" into "//x")."""
+    if not target or not isinstance(target, str) or len(target) > 2000:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -34,6 +48,9 @@ def _login_limit():
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401,
                error_message="尝试次数过多，请稍后再试")
 def login():
+    """Failed attempts (answered 401) count against LOGIN_RATE_LIMIT per address; successes do not."""
+    if g.get("user") is not None and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")) or url_for("index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
@@ -43,7 +60,7 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("index"))
         flash(_("用户名或密码不正确"), "danger")
         return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
 @bp.post("/logout")
@@ -51,13 +68,14 @@ def login():
 def logout():
     logout_user()
     session.clear()
+    flash(_("已退出登录"), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.get("/home")
 @login_only
 def home():
-    grants = [gr for gr in g.user.grants if gr.tenant_id]
+    grants = [gr for gr in g.user.grants if gr.tenant_id and gr.tenant.active]
     return render_template("auth/home.html", grants=grants)
 
 
@@ -66,6 +84,7 @@ def home():
 def account():
     form = PasswordForm(prefix="pw")
     token_form = TokenForm(prefix="tok")
+    status = 200
     if form.validate_on_submit():
         try:
             services.change_password(g.user, form.current.data, form.new.data)
@@ -73,15 +92,21 @@ def account():
             db.session.rollback()
             for field, message in exc.fields.items():
                 getattr(form, {"password": "new"}.get(field, field)).errors.append(message)
+            status = 400
         else:
             _audit_user(g.user, "password_changed")
             db.session.commit()
-            flash(_("密码已修改"), "success")
+            # The session token follows the password: other sessions end, this one is renewed.
+            session.clear()
+            login_user(g.user)
+            flash(_("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("auth.account"))
+    elif request.method == "POST":
+        status = 400
     tokens = db.session.execute(db.select(ApiToken).filter_by(user_id=g.user.id)
-                                .order_by(ApiToken.created_at.desc())).scalars().all()
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars().all()
     return render_template("auth/account.html", form=form, token_form=token_form, tokens=tokens,
-                           new_token=session.pop("new_token", None))
+                           new_token=session.pop("new_token", None)), status
 
 
 @bp.post("/account/tokens")
@@ -89,10 +114,15 @@ def account():
 def create_token():
     form = TokenForm(prefix="tok")
     if not form.validate_on_submit():
-        flash(_("令牌名称无效"), "danger")
+        flash(_("令牌名称无效（不超过60个字符）"), "danger")
         return redirect(url_for("auth.account"))
-    raw = services.issue_token(g.user, form.name.data or "")
-    _audit_user(g.user, "token_created")
+    try:
+        raw = services.issue_token(g.user, form.name.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.account"))
+    _audit_user(g.user, "token_created", after={"name": form.name.data or ""})
     db.session.commit()
     session["new_token"] = raw
     return redirect(url_for("auth.account"))
@@ -102,44 +132,62 @@ def create_token():
 @login_only
 def revoke_token(token_id):
     if not services.revoke_token(g.user, token_id):
-        raise NotFound(_("令牌不存在"))
-    _audit_user(g.user, "token_revoked")
+        raise NotFound(_("令牌不存在或已撤销"))
+    _audit_user(g.user, "token_revoked", after={"token_id": token_id})
     db.session.commit()
     flash(_("令牌已撤销"), "success")
     return redirect(url_for("auth.account"))
 
 
 def _audit_user(user: User, action: str, before=None, after=None):
-    """User changes are recorded in every tenant where the user holds a role."""
-    for gr in user.grants:
-        if gr.tenant_id:
+    """User changes are recorded in every tenant where the user holds a role (outside any one
+    tenant's request, so explicitly across tenants)."""
+    tenant_ids = [gr.tenant_id for gr in user.grants if gr.tenant_id]
+    if not tenant_ids:
+        return
+    with cross_tenant():
+        for tenant_id in tenant_ids:
             record(user, action, "user", user.id, before=before, after=after, summary=user.username,
-                   tenant_id=gr.tenant_id)
+                   tenant_id=tenant_id)
+        db.session.flush()
 
 
 # ---- user management inside a tenant (tenant admin) ----
 
-def _tenant_grants():
-    return db.session.execute(db.select(RoleGrant).filter_by(tenant_id=g.tenant.id)
-                              .join(User).order_by(User.username)).scalars().all()
+USERS_PER_PAGE = 50
 
 
 def _org_choices():
+    from portal.orgs import services as orgs
     from portal.orgs.models import Organization
-    orgs = db.session.execute(db.select(Organization).order_by(Organization.path)).scalars().all()
-    return [("", "—")] + [(str(o.id), o.name) for o in orgs]
+    rows = orgs.ordered(db.session.execute(db.select(Organization)).scalars().all())
+    return [("", _("（仅支部书记需要）"))] + [(str(o.id), "　" * o.depth + o.name) for o in rows]
+
+
+def _org_names() -> dict:
+    from portal.orgs.models import Organization
+    return {o.id: o.name for o in db.session.execute(db.select(Organization)).scalars()}
+
+
+def _user_form():
+    form = UserForm()
+    form.role.choices = choices((r, ROLE_LABELS[r]) for r in TENANT_ROLES)
+    org_options = _org_choices()
+    form.org.choices = choices(org_options)
+    return form, org_options
 
 
 @bp.route("/t/<tenant>/users", methods=["GET", "POST"])
 @permission(MANAGE_USERS)
 def users():
-    form = UserForm()
-    form.role.choices = [(r, str(ROLE_LABELS[r])) for r in TENANT_ROLES]
-    form.org.choices = _org_choices()
+    form, org_options = _user_form()
+    if request.method == "GET":
+        form.role.data = CLERK  # the least surprising default; an admin is a deliberate choice
     created = None
+    status = 200
     if form.validate_on_submit():
-        org_id = int(form.org.data) if form.org.data and form.org.data.isdigit() else None
         try:
+            org_id = services.check_org(form.org.data) if form.role.data == SECRETARY else None
             if form.role.data == SECRETARY and not org_id:
                 raise ValidationFailed({"org": _("支部书记需要指定所属组织")})
             user, password = services.create_user(form.username.data, tenant=g.tenant, role=form.role.data,
@@ -149,37 +197,132 @@ def users():
             for field, message in exc.fields.items():
                 if hasattr(form, field):
                     getattr(form, field).errors.append(message)
+                else:
+                    flash(str(message), "danger")
+            status = 400
         else:
             record(g.user, "create", "user", user.id, after={"username": user.username, "role": form.role.data,
                                                                "org_id": org_id}, summary=user.username)
             db.session.commit()
             created = (user.username, password)
-    return render_template("auth/users.html", grants=_tenant_grants(), form=form, created=created)
+            form = _user_form()[0]
+            form.username.data = form.display_name.data = ""
+            form.role.data = CLERK
+    elif request.method == "POST":
+        status = 400
+    from portal.orgs.services import clean_query
+    q = clean_query(request.args.get("q"), 60)
+    query = db.select(RoleGrant).filter_by(tenant_id=g.tenant.id).join(User).order_by(User.username)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.filter(User.username.like(pattern, escape="\\") | User.display_name.like(pattern, escape="\\"))
+    grants = db.paginate(query, page=max(request.args.get("page", 1, type=int) or 1, 1), per_page=USERS_PER_PAGE,
+                         error_out=False)
+    return render_template("auth/users.html", grants=grants, form=form, created=created, q=q,
+                           org_options=org_options, org_names=_org_names(), tenant_roles=TENANT_ROLES), status
 
 
 @bp.post("/t/<tenant>/users/<int:user_id>/role")
 @permission(MANAGE_USERS)
 def set_role(user_id):
-    grant = db.session.execute(db.select(RoleGrant).filter_by(tenant_id=g.tenant.id, user_id=user_id)) \
-        .scalar_one_or_none()
-    if grant is None:
-        raise NotFound(_("用户不存在"))
+    grant = services.tenant_grant(g.tenant, user_id)
     role = request.form.get("role", "")
-    if role == "remove":
-        if grant.user_id == g.user.id:
-            raise ValidationFailed({"role": _("不能移除自己的角色")})
-        before = {"role": grant.role}
-        db.session.delete(grant)
-        record(g.user, "revoke", "user", user_id, before=before, summary=grant.user.username)
-    else:
-        if role not in TENANT_ROLES:
-            raise ValidationFailed({"role": _("未知角色")})
-        if grant.user_id == g.user.id and role != grant.role:
-            raise ValidationFailed({"role": _("不能修改自己的角色")})
-        before = {"role": grant.role}
-        grant.role = role
-        record(g.user, "update", "user", user_id, before=before, after={"role": role},
-               summary=grant.user.username)
+    username = grant.user.username
+    try:
+        if role == "remove":
+            before = {"role": grant.role, "org_id": grant.org_id}
+            services.remove_tenant_role(g.principal, grant)
+            record(g.user, "revoke", "user", user_id, before=before, summary=username)
+            message = _("已移除 %(u)s 在本县区的角色", u=username)
+        else:
+            before = services.set_tenant_role(g.principal, grant, role, request.form.get("org"))
+            after = {"role": grant.role, "org_id": grant.org_id}
+            if before != after:
+                record(g.user, "update", "user", user_id, before=before, after=after, summary=username)
+            message = _("已保存 %(u)s 的角色", u=username)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.users"))
     db.session.commit()
-    flash(_("已保存"), "success")
+    flash(message, "success")
     return redirect(url_for("auth.users"))
+
+
+@bp.post("/t/<tenant>/users/<int:user_id>/password")
+@permission(MANAGE_USERS)
+def reset_password(user_id):
+    grant = services.tenant_grant(g.tenant, user_id)
+    try:
+        clear = services.reset_password(g.principal, grant)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.users"))
+    record(g.user, "password_reset", "user", user_id, summary=grant.user.username)
+    db.session.commit()
+    flash(_("已为 %(u)s 设置新密码（只显示这一次）：%(p)s", u=grant.user.username, p=clear), "warning")
+    return redirect(url_for("auth.users"))
+
+
+# ---- the platform: tenants (platform admin) ----
+
+@bp.route("/platform/tenants", methods=["GET", "POST"])
+@platform_only
+def platform_tenants():
+    from portal.tenancy.loader import create_tenant
+    form = TenantForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            tenant = create_tenant(form.code.data, form.name.data, form.parent.data or None)
+            with tenant_scope(tenant.id):
+                record(g.user, "create", "tenant", tenant.code, summary=tenant.name,
+                       after={"code": tenant.code, "name": tenant.name, "parent_region": tenant.parent_region})
+                db.session.flush()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for field, message in exc.fields.items():
+                getattr(form, field).errors.append(message)
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("已创建县区 %(c)s %(n)s。请为它创建管理员。", c=tenant.code, n=tenant.name), "success")
+            return redirect(url_for("auth.platform_tenants"))
+    elif request.method == "POST":
+        status = 400
+    tenants = db.session.execute(db.select(Tenant).order_by(Tenant.code)).scalars().all()
+    admins = {}
+    for gr in db.session.execute(db.select(RoleGrant).filter_by(role=TENANT_ADMIN).join(User)
+                                 .order_by(User.username)).scalars():
+        admins.setdefault(gr.tenant_id, []).append(gr.user.username)
+    return render_template("auth/platform_tenants.html", form=form, tenants=tenants, admins=admins,
+                           admin_form=PlatformAdminForm(), created=session.pop("created_admin", None)), status
+
+
+@bp.post("/platform/tenants/<code>/admins")
+@platform_only
+def platform_tenant_admin(code):
+    from portal.tenancy.loader import SIX_DIGITS
+    tenant = db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one_or_none() \
+        if SIX_DIGITS.fullmatch(code) else None
+    if tenant is None:
+        raise NotFound(_("县区不存在"))
+    form = PlatformAdminForm()
+    if not form.validate_on_submit():
+        flash(_("请输入用户名"), "danger")
+        return redirect(url_for("auth.platform_tenants"))
+    try:
+        user, password = services.create_user(form.username.data, tenant=tenant, role=TENANT_ADMIN,
+                                               display_name=form.display_name.data or "")
+        with tenant_scope(tenant.id):
+            record(g.user, "create", "user", user.id, after={"username": user.username, "role": TENANT_ADMIN},
+                   summary=user.username)
+            db.session.flush()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.platform_tenants"))
+    db.session.commit()
+    session["created_admin"] = [tenant.name, user.username, password]
+    return redirect(url_for("auth.platform_tenants"))

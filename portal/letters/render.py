@@ -13,6 +13,8 @@ A Renderer holds one Jinja Environment, one WeasyPrint FontConfiguration, the pa
 stylesheet (templates/letters/letters.css) and an image cache; build it once per process and
 reuse it (it is what makes a letter take tens of milliseconds rather than a second). It is not
 thread-safe: use one per thread or process (the batch benchmark uses one per worker process).
+CJK fonts are embedded as compact CFF subsets (see "compact CJK fonts" below): a one-page
+letter is ~40 KB instead of ~240 KB.
 
 Templates: ``templates/letters/<kind>.html``. A tenant overrides one by placing
 ``<tenants_dir>/<tenant_code>/letters/<kind>.html``; it may ``{% extends "letters/_base.html" %}``
@@ -29,9 +31,11 @@ Common to every kind
     ``doc``: ``number`` full display "（朝组）字第 12 号" (built from ``prefix`` and
     ``number_plain`` by :func:`letter_number` if absent), ``number_plain`` "12",
     ``prefix`` "朝组", ``year`` int, ``issued_on`` date, ``verify_url`` str,
-    ``verify_code`` "K7Q2-9XHD", ``qr_svg`` inline SVG markup (built here from
-    ``verify_url`` with :func:`portal.letters.qr.svg_for` when absent; ``qr_png`` data URI is
-    accepted instead), ``void`` bool (a large diagonal 作废 watermark on every page).
+    ``verify_code`` "K7Q2-9XHD", ``qr_svg`` inline SVG markup from
+    :func:`portal.letters.qr.svg_for` (inserted unescaped) or instead ``qr_png``, a PNG data
+    URI from :func:`portal.letters.qr.png_data_uri_for` (a little faster to render). When
+    neither is given and ``verify_url`` is, the Renderer builds one (``qr_format``, default
+    "png"). ``void`` bool: a large diagonal 作废 watermark on every page.
     ``issuer``: ``name`` (committee, e.g. "中共北京市朝阳区委组织部"), ``address``, ``phone``,
     ``fax``, ``postcode``, ``seal_path`` (absolute path of a seal image under the static root
     or tenants dir, or None; laid over the stamp area).
@@ -256,17 +260,24 @@ _COMPACT_FONTS: contextvars.ContextVar[bool] = contextvars.ContextVar("letters_c
                                                                        default=False)
 
 
-def _cff_index(data: bytes, pos: int) -> tuple[list[bytes], int]:
+def _cff_index(data, pos: int, items: bool = True) -> tuple[list[bytes] | int, int]:
+    """A CFF INDEX at ``pos``: (its items, or only their count, and the position after it)."""
     count = int.from_bytes(data[pos:pos + 2], "big")
     if count == 0:
-        return [], pos + 2
+        return ([] if items else 0), pos + 2
     off_size = data[pos + 2]
     base = pos + 3
-    offsets = [int.from_bytes(data[base + i * off_size: base + (i + 1) * off_size], "big")
-               for i in range(count + 1)]
+
+    def offset(i):
+        return int.from_bytes(data[base + i * off_size: base + (i + 1) * off_size], "big")
+
     data_start = base + (count + 1) * off_size - 1
-    items = [data[data_start + offsets[i]: data_start + offsets[i + 1]] for i in range(count)]
-    return items, data_start + offsets[-1]
+    end = data_start + offset(count)
+    if not items:
+        return count, end
+    offsets = [offset(i) for i in range(count + 1)]
+    return [bytes(data[data_start + offsets[i]: data_start + offsets[i + 1]])
+            for i in range(count)], end
 
 
 def _cff_dict(data: bytes) -> dict:
@@ -319,16 +330,14 @@ def _cff_cids(cff: bytes) -> list[int] | None:
     top = _cff_dict(top_dicts[0])
     if (12, 30) not in top or 15 not in top or 17 not in top:
         return None
-    charstrings, _ = _cff_index(cff, top[17][0])
-    n_glyphs = len(charstrings)
+    n_glyphs, _ = _cff_index(cff, top[17][0], items=False)
     pos = top[15][0]
     fmt = cff[pos]
     pos += 1
     cids = [0]
     if fmt == 0:
-        for _ in range(n_glyphs - 1):
-            cids.append(int.from_bytes(cff[pos:pos + 2], "big"))
-            pos += 2
+        cids.extend(int.from_bytes(cff[p:p + 2], "big")
+                    for p in range(pos, pos + 2 * (n_glyphs - 1), 2))
     elif fmt in (1, 2):
         width = 1 if fmt == 1 else 2
         while len(cids) < n_glyphs:
@@ -339,6 +348,25 @@ def _cff_cids(cff: bytes) -> list[int] | None:
     else:
         return None
     return cids[:n_glyphs]
+
+
+_IDENTITY_FACES: dict[tuple, bool] = {}
+
+
+def _identity_cids(font) -> bool:
+    """Whether ``font`` is a CID-keyed CFF font whose every glyph's CID is its glyph id
+    (true of Noto CJK; checked once per face and process)."""
+    key = (font.family, font.weight, font.style, font.index, font.glyph_count)
+    known = _IDENTITY_FACES.get(key)
+    if known is None:
+        try:
+            cids = _cff_cids(_hb_table(font.hb_face, b"CFF "))
+            known = cids is not None and len(cids) == font.glyph_count and all(
+                cid == gid for gid, cid in enumerate(cids))
+        except (ValueError, IndexError):
+            known = False
+        _IDENTITY_FACES[key] = known
+    return known
 
 
 def _hb_table(hb_face, tag: bytes) -> bytes:
@@ -352,6 +380,10 @@ def _hb_table(hb_face, tag: bytes) -> bytes:
         harfbuzz.hb_blob_destroy(blob)
 
 
+_DROP_TABLES = (b"BASE", b"DSIG", b"GDEF", b"GPOS", b"GSUB", b"JSTF", b"VORG", b"vhea", b"vmtx",
+                b"name", b"post", b"SVG ", b"EBDT", b"EBLC", b"EBSC", b"LTSH", b"PCLT")
+
+
 def _compact_cff(font, gids: list[int]) -> tuple[bytes, bytes] | None:
     """(OpenType font, its bare CFF program) of ``font`` holding only ``gids`` with their CIDs
     kept; None when that is not possible or the CIDs are not the original glyph ids."""
@@ -362,7 +394,7 @@ def _compact_cff(font, gids: list[int]) -> tuple[bytes, bytes] | None:
     if "CFF " not in font.tables or font.missing:
         return None
     gids = sorted({0, *gids})
-    if gids[-1] >= font.glyph_count:
+    if gids[-1] >= font.glyph_count or not _identity_cids(font):
         return None
     hb_input = ffi.gc(harfbuzz_subset.hb_subset_input_create_or_fail(),
                       harfbuzz_subset.hb_subset_input_destroy)
@@ -371,7 +403,14 @@ def _compact_cff(font, gids: list[int]) -> tuple[bytes, bytes] | None:
     harfbuzz.hb_set_add_sorted_array(glyph_set, array, len(gids))
     harfbuzz_subset.hb_subset_input_set_flags(
         hb_input,
-        harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE | harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING)
+        harfbuzz_subset.HB_SUBSET_FLAGS_DESUBROUTINIZE | harfbuzz_subset.HB_SUBSET_FLAGS_NO_HINTING
+        | harfbuzz_subset.HB_SUBSET_FLAGS_NO_LAYOUT_CLOSURE)
+    # only the CFF program is embedded: skip the layout and vertical tables (and their closure)
+    drop = sorted(harfbuzz.hb_tag_from_string(tag, -1) for tag in _DROP_TABLES)
+    drop_set = harfbuzz_subset.hb_subset_input_set(
+        hb_input, harfbuzz_subset.HB_SUBSET_SETS_DROP_TABLE_TAG)
+    harfbuzz.hb_set_add_sorted_array(drop_set, ffi.new(f"hb_codepoint_t[{len(drop)}]", drop),
+                                     len(drop))
     face = harfbuzz_subset.hb_subset_or_fail(font.hb_face, hb_input)
     if face == ffi.NULL:
         return None
@@ -381,18 +420,55 @@ def _compact_cff(font, gids: list[int]) -> tuple[bytes, bytes] | None:
     finally:
         harfbuzz.hb_face_destroy(face)
     try:
-        if not cff or _cff_cids(cff) != gids:  # CID-keyed, and every CID is the original id
+        # the subset is CID-keyed and holds every used glyph under its original CID
+        # (HarfBuzz may add a few glyphs it deems needed; they keep their CIDs too)
+        cids = _cff_cids(cff) if cff else None
+        if cids is None or not set(gids) <= set(cids):
             return None
     except (ValueError, IndexError):
         return None
     return otf, cff
 
 
+_IN_FONT_INIT: contextvars.ContextVar[bool] = contextvars.ContextVar("letters_in_font_init",
+                                                                       default=False)
+#: stands for a font's whole file until it is needed (see _install_font_patch)
+_LAZY_FILE = bytes(b"letters: font file not loaded")
+
+
 def _install_font_patch() -> None:
+    """Patch WeasyPrint's Font, once: compact CFF subsets, and no copy of the whole font file.
+
+    WeasyPrint's Font() copies the whole font file (a Noto CJK collection is 26 MB) into Python
+    bytes for every font of every PDF; only its own subsetting fallbacks need it. While we
+    write a PDF, a plain CFF font gets a placeholder instead and the file is copied only if
+    our compact subset is not possible. Outside our rendering nothing changes.
+    """
     from weasyprint.pdf import fonts as wp_fonts
     if getattr(wp_fonts.Font.subset, "_letters_compact", False):
         return
-    original = wp_fonts.Font.subset
+    original_subset = wp_fonts.Font.subset
+    original_init = wp_fonts.Font.__init__
+    original_data = wp_fonts.get_hb_object_data
+
+    def get_hb_object_data(hb_object, ot_color=None, glyph=None):
+        if ot_color is None and glyph is None and _IN_FONT_INIT.get():
+            return _LAZY_FILE
+        return original_data(hb_object, ot_color, glyph)
+
+    def __init__(self, *args, **kwargs):  # noqa: N807
+        if not _COMPACT_FONTS.get():
+            return original_init(self, *args, **kwargs)
+        token = _IN_FONT_INIT.set(True)
+        try:
+            original_init(self, *args, **kwargs)
+        finally:
+            _IN_FONT_INIT.reset(token)
+        if self.file_content is _LAZY_FILE:
+            if (self.bitmap or self.png or self.svg or self.colr or "CFF " not in self.tables
+                    or "fvar" in self.tables):
+                self.file_content = original_data(self.hb_face)
+        return None
 
     def subset(self, to_unicode, hinting):
         if _COMPACT_FONTS.get() and to_unicode:
@@ -401,10 +477,14 @@ def _install_font_patch() -> None:
                 # an OpenType subset, so that WeasyPrint files it as a CFF font ('OTTO');
                 # the finisher below swaps in the bare CFF program
                 self.file_content, self._letters_cff = compact
-                return
-        return original(self, to_unicode, hinting)
+                return None
+        if self.file_content is _LAZY_FILE:
+            self.file_content = original_data(self.hb_face)
+        return original_subset(self, to_unicode, hinting)
 
     subset._letters_compact = True
+    wp_fonts.get_hb_object_data = get_hb_object_data
+    wp_fonts.Font.__init__ = __init__
     wp_fonts.Font.subset = subset
 
 
@@ -508,13 +588,16 @@ class Renderer:
     """Renders letters to PDF. See the module docstring for the contexts."""
 
     def __init__(self, template_dirs=None, static_root=None, tenants_dir=None, *,
-                 auto_reload: bool = True, qr_format: str = "svg"):
+                 auto_reload: bool = True, qr_format: str = "png", compact_fonts: bool = True):
         self.template_dirs = [Path(d) for d in (template_dirs or DEFAULT_TEMPLATE_DIRS)]
         self.static_root = Path(static_root) if static_root else DEFAULT_STATIC_ROOT
         self.tenants_dir = Path(tenants_dir) if tenants_dir else DEFAULT_TENANTS_DIR
         if qr_format not in ("svg", "png"):
             raise ValueError("qr_format must be 'svg' or 'png'")
         self.qr_format = qr_format
+        self.compact_fonts = compact_fonts
+        if compact_fonts:
+            _install_font_patch()
 
         self.loader = LetterLoader(self.template_dirs, self.tenants_dir)
         self.env = Environment(loader=self.loader, autoescape=True, undefined=ChainableUndefined,
@@ -619,6 +702,8 @@ class Renderer:
     def document(self, kind: str, context: dict, tenant_code: str | None = None):
         """Lay out one letter; returns a weasyprint Document (pages not yet written)."""
         html = self.render_html(kind, context, tenant_code)
+        if len(self._image_cache) > 256:  # every letter's QR code is a new image: stay bounded
+            self._image_cache.clear()
         try:
             return HTML(string=html, base_url=self._base_uri, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=self.stylesheets(tenant_code),
@@ -632,7 +717,7 @@ class Renderer:
     # -- public API ----------------------------------------------------------------
     def render(self, kind: str, context: dict, tenant_code: str | None = None) -> bytes:
         """One letter as PDF bytes."""
-        return self.document(kind, context, tenant_code).write_pdf()
+        return self.write(self.document(kind, context, tenant_code))
 
     def render_many(self, kind: str, contexts, tenant_code: str | None = None) -> list[bytes]:
         """One PDF per context, with this Renderer's fonts, stylesheet and caches."""
@@ -644,4 +729,16 @@ class Renderer:
         if not docs:
             raise LetterContextError("no letters to combine")
         pages = [page for d in docs for page in d.pages]
-        return docs[0].copy(pages).write_pdf()
+        return self.write(docs[0].copy(pages))
+
+    def write(self, document) -> bytes:
+        """PDF bytes of a Document from :meth:`document` (or a ``copy()`` of some pages), written
+        with this Renderer's compact font embedding."""
+        token = _COMPACT_FONTS.set(self.compact_fonts)
+        try:
+            return document.write_pdf(
+                finisher=_embed_compact_fonts if self.compact_fonts else None)
+        finally:
+            _COMPACT_FONTS.reset(token)
+
+    _write = write  # older name, kept for callers that used it

@@ -1,4 +1,6 @@
 """Resident ID numbers (GB 11643): check digit, real birth date, masking."""
+import re
+import unicodedata
 from datetime import date
 
 from stdnum import exceptions
@@ -11,14 +13,24 @@ class InvalidIdNumber(ValueError):
     pass
 
 
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def normalize(raw: str) -> str:
-    return (raw or "").strip().upper().replace(" ", "")
+    """Upper case, no spaces, full-width digits (typed with a Chinese input method) made ASCII."""
+    text = unicodedata.normalize("NFKC", raw or "") if isinstance(raw, str) else str(raw or "")
+    return "".join(text.split()).upper()
+
+
+def looks_like(raw: str) -> bool:
+    """Whether a text has the shape of an ID number (17 digits and a digit or X), valid or not."""
+    return bool(_SHAPE.fullmatch(normalize(raw)))
 
 
 def validate(raw: str) -> tuple[str, date]:
     """Return the normalized number and its birth date, or raise InvalidIdNumber (message in Chinese)."""
     number = normalize(raw)
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _SHAPE.fullmatch(number):
         raise InvalidIdNumber(_("身份证号应为18位（最后一位可为X）"))
     try:
         born = ric.get_birth_date(number)

@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import diff, record
 from portal.core import crypto
-from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
 from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
 from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATIONS,
                                    MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
-from portal.members.rules import dues_bounds, full_years, lost_contact_cutoff
+from portal.members.rules import DUES_BUCKETS, dues_bounds, full_years, lost_contact_cutoff
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
@@ -35,8 +35,58 @@ REQUIRED = ("name", "sex", "id_number", "education", "joined_on", "org", "direct
 
 # ---- validation ----
 
+EARLIEST = date(1900, 1, 1)
+MAX_QUERY = 100
+
+
+class HeldElsewhere(Conflict, ValidationFailed):
+    """The ID number's relationship is held by another organization (409 "conflict").
+
+    Also a ValidationFailed, so forms that show field errors name the holder next to the field."""
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str):
+        PortalError.__init__(self, message, {"id_number": message})
+
+
 def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+    """A value as trimmed text. Refuses what no field takes (lists, objects, booleans) and what no
+    database stores (NUL bytes, lone surrogates), with a Chinese message."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, dict, set, bool, bytes)):
+        raise ValueError(_("格式无效"))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheet numbers (phones) come as floats
+    text = str(value).strip()
+    if "\x00" in text:
+        raise ValueError(_("含有无效字符"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(_("含有无效字符"))
+    return text
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _clean_date(value) -> date | None:
+    if isinstance(value, (list, tuple, dict, set, bool)):
+        raise ValueError(_("日期格式应为YYYY-MM-DD"))
+    if not isinstance(value, date):
+        value = _text(value)
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        raise ValueError(_("日期格式应为YYYY-MM-DD"))
+    if parsed and parsed > date.today():
+        raise ValueError(_("不能晚于今天"))
+    if parsed and parsed < EARLIEST:
+        raise ValueError(_("日期无效"))
+    return parsed
 
 
 def clean(data: dict, *, partial: bool = False, current: Member | None = None) -> dict:
@@ -44,77 +94,81 @@ def clean(data: dict, *, partial: bool = False, current: Member | None = None) -
     ValidationFailed naming each bad field in Chinese."""
     errors: dict = {}
     out: dict = {}
-    present = {k for k in FIELDS if k in data}
-    if not partial:
-        for key in REQUIRED:
-            if not _text(data.get(key)):
-                errors[key] = _("必填")
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": _("请求体应为JSON对象")})
+    present = [k for k in FIELDS if k in data]
+    required = REQUIRED if not partial else [k for k in REQUIRED if k in data]
+    for key in required:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            errors[key] = _("必填")
     for key in present:
         if key in errors:
             continue
         value = data[key]
         try:
+            if key in ("birth_date", "joined_on", "moved_on", "last_contact_on"):
+                out[key] = _clean_date(value)
+                continue
+            if key == "dues_paid_through":
+                if isinstance(value, date):
+                    out[key] = parse_month(value)
+                    continue
+                try:
+                    out[key] = parse_month(_text(value))
+                except ValueError:
+                    raise ValueError(_("应为YYYY-MM或YYYY年M月"))
+                continue
+            text = _text(value)
             if key in TEXT_LIMITS:
-                text = _text(value)
                 if len(text) > TEXT_LIMITS[key]:
                     raise ValueError(_("不超过%(n)d个字符", n=TEXT_LIMITS[key]))
                 if key == "name" and not text:
                     raise ValueError(_("必填"))
+                if key == "ethnicity" and not text:
+                    text = "汉族"
                 out[key] = text
             elif key == "sex":
-                if _text(value) not in SEXES:
+                if text not in SEXES:
                     raise ValueError(_("应为男或女"))
-                out[key] = _text(value)
+                out[key] = text
             elif key == "education":
-                if _text(value) not in EDUCATIONS:
+                if text not in EDUCATIONS:
                     raise ValueError(_("学历应为：%(v)s", v="、".join(EDUCATIONS)))
-                out[key] = _text(value)
+                out[key] = text
             elif key == "category":
-                text = _text(value) or "正式党员"
+                text = text or "正式党员"
                 if text not in CATEGORIES:
                     raise ValueError(_("应为正式党员或预备党员"))
                 out[key] = text
             elif key == "direction":
-                text = DIRECTION_KEYS.get(_text(value), _text(value))
+                text = DIRECTION_KEYS.get(text, text)
                 if text not in DIRECTIONS:
                     raise ValueError(_("应为流出或流入"))
                 out[key] = text
             elif key == "move_reason":
-                text = _text(value)
                 if text and text not in MOVE_REASONS:
                     raise ValueError(_("应为：%(v)s", v="、".join(MOVE_REASONS)))
                 out[key] = text
             elif key == "phone":
-                text = _text(value)
                 if text and not PHONE_RE.match(text):
                     raise ValueError(_("应为11位手机号或带区号的固定电话"))
                 out[key] = text
             elif key == "id_number":
-                number, born = idnumber.validate(_text(value))
+                number, born = idnumber.validate(text)
                 out["id_number"], out["_born"] = number, born
-            elif key in ("birth_date", "joined_on", "moved_on", "last_contact_on"):
-                try:
-                    parsed = parse_date(value)
-                except ValueError:
-                    raise ValueError(_("日期格式应为YYYY-MM-DD"))
-                if parsed and parsed > date.today():
-                    raise ValueError(_("不能晚于今天"))
-                out[key] = parsed
-            elif key == "dues_paid_through":
-                try:
-                    out[key] = parse_month(value)
-                except ValueError:
-                    raise ValueError(_("应为YYYY-MM或YYYY年M月"))
             elif key == "org":
-                ref = _text(value)
-                org = orgs.find(ref)
+                org = orgs.find(text) if len(text) <= 100 else None
                 if org is None:
-                    raise ValueError(_("本县区没有此组织：%(o)s", o=ref))
+                    raise ValueError(_("本县区没有此组织：%(o)s", o=_short(text)))
                 out["org_id"], out["_org"] = org.id, org
         except idnumber.InvalidIdNumber as exc:
             errors[key] = str(exc)
         except ValueError as exc:
             errors[key] = str(exc)
+    # Dates that may not be emptied: the birth date then comes from the ID number.
+    if out.get("birth_date", 0) is None:
+        del out["birth_date"]
     # Rules across fields.
     born = out.get("_born") or (current.birth_date if current else None)
     if "id_number" in out and out.get("birth_date") and out["birth_date"] != out["_born"]:
@@ -131,8 +185,6 @@ def clean(data: dict, *, partial: bool = False, current: Member | None = None) -
     if not partial:
         out.setdefault("category", "正式党员")
         out.setdefault("ethnicity", "汉族")
-        if not out.get("ethnicity"):
-            out["ethnicity"] = "汉族"
     return out
 
 
@@ -146,6 +198,11 @@ def _check_org_allowed(principal, org: Organization) -> None:
     limit = _limit_org(principal)
     if limit is not None and not org.path.startswith(limit.path):
         raise ValidationFailed({"org": _("只能登记本组织及下级组织的党员")})
+
+
+def allowed_orgs(principal) -> list[Organization]:
+    """The organizations this principal may register members in (and filter by), tree order."""
+    return orgs.tree(limit_to=_limit_org(principal))
 
 
 def scoped_query(principal):
@@ -162,7 +219,9 @@ def scoped_query(principal):
 def get(principal, member_id) -> Member:
     try:
         member_id = int(member_id)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        raise NotFound(_("党员不存在"))
+    if not 0 < member_id < 2 ** 31:  # the column is a 32-bit integer: larger ids cannot exist
         raise NotFound(_("党员不存在"))
     member = db.session.execute(scoped_query(principal).filter(Member.id == member_id)).scalar_one_or_none()
     if member is None:
@@ -197,7 +256,7 @@ def claim_hold(member: Member) -> None:
         hold, org, tenant = found
         if hold.tenant_id == member.tenant_id and hold.member_id == member.id:
             return
-        raise ValidationFailed({"id_number": holder_message(org, tenant)})
+        raise HeldElsewhere(holder_message(org, tenant))
     try:
         with db.session.begin_nested():
             db.session.add(RelationshipHold(id_hash=member.id_hash, tenant_id=member.tenant_id,
@@ -205,7 +264,7 @@ def claim_hold(member: Member) -> None:
     except IntegrityError:
         found = holder(member.id_hash)
         message = holder_message(found[1], found[2]) if found else _("该身份证号的组织关系已在别处登记")
-        raise Conflict(message, {"id_number": message})
+        raise HeldElsewhere(message)
 
 
 def release_hold(member: Member) -> None:
@@ -254,7 +313,11 @@ def _duplicate_in_tenant(id_hash: str, exclude_id: int | None = None) -> Member 
 
 
 def create(principal, data: dict, *, holds_relationship: bool = True) -> Member:
+    """Register a member. `holds_relationship=False` registers an incoming member whose relationship
+    stays with the origin (co-management): no hold is claimed, so no conflict arises."""
     values = clean(data)
+    if not holds_relationship and values["direction"] != "流入":
+        raise ValidationFailed({"holds_relationship": _("只有流入党员可以选择组织关系不转入")})
     _check_org_allowed(principal, values["_org"])
     id_hash = crypto.keyed_hash(values["id_number"])
     dup = _duplicate_in_tenant(id_hash)
@@ -305,19 +368,23 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
 
 def record_contact(principal, member: Member, data: dict) -> Contact:
     errors = {}
+    on = None
     try:
-        on = parse_date(data.get("on")) or date.today()
-        if on > date.today():
-            errors["on"] = _("联系日期不能晚于今天")
-    except ValueError:
-        errors["on"] = _("日期格式应为YYYY-MM-DD")
-        on = None
-    channel = _text(data.get("channel"))
-    if channel not in CONTACT_CHANNELS:
-        errors["channel"] = _("联系方式应为：%(v)s", v="、".join(CONTACT_CHANNELS))
-    note = _text(data.get("note"))
-    if len(note) > 2000:
-        errors["note"] = _("不超过%(n)d个字符", n=2000)
+        on = _clean_date(data.get("on")) or date.today()
+    except ValueError as exc:
+        errors["on"] = str(exc)
+    try:
+        channel = _text(data.get("channel"))
+        if channel not in CONTACT_CHANNELS:
+            raise ValueError(_("联系方式应为：%(v)s", v="、".join(CONTACT_CHANNELS)))
+    except ValueError as exc:
+        errors["channel"] = str(exc)
+    try:
+        note = _text(data.get("note"))
+        if len(note) > 2000:
+            raise ValueError(_("不超过%(n)d个字符", n=2000))
+    except ValueError as exc:
+        errors["note"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     contact = Contact(member_id=member.id, on=on, channel=channel, note=note,
@@ -331,6 +398,17 @@ def record_contact(principal, member: Member, data: dict) -> Contact:
     return contact
 
 
+def contacts_query(member: Member):
+    """The member's contact history, newest first (a select to paginate)."""
+    return (db.select(Contact).filter(Contact.member_id == member.id)
+            .order_by(Contact.on.desc(), Contact.id.desc()))
+
+
+def contact_to_dict(contact: Contact) -> dict:
+    return {"id": contact.id, "on": contact.on.isoformat(), "channel": contact.channel, "note": contact.note,
+            "recorded_by": contact.recorded_by}
+
+
 # ---- finding ----
 
 def search(principal, *, q: str = "", direction: str = "", org: str = "", contact: str = "", dues: str = "",
@@ -338,23 +416,36 @@ def search(principal, *, q: str = "", direction: str = "", org: str = "", contac
     """The register filtered as the list pages and the API offer; returns a select to paginate."""
     as_of = as_of or date.today()
     query = scoped_query(principal)
-    q = (q or "").strip()
+    errors = {}
+    values = {}
+    given = {"q": q, "direction": direction, "org": org, "contact": contact, "dues": dues}
+    for key, value in given.items():
+        try:
+            values[key] = _text(value)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if len(values.get("q", "")) > MAX_QUERY:
+        errors["q"] = _("搜索词不超过%(n)d个字符", n=MAX_QUERY)
+    if errors:
+        raise ValidationFailed(errors)
+    q, direction, org, contact, dues = (values[k] for k in ("q", "direction", "org", "contact", "dues"))
     if q:
-        normalized = idnumber.normalize(q)
-        if len(normalized) == 18:
-            query = query.filter(Member.id_hash == crypto.keyed_hash(normalized))
+        if idnumber.looks_like(q):
+            # An ID number is found only by its keyed hash: exact, and never stored in clear.
+            query = query.filter(Member.id_hash == crypto.keyed_hash(idnumber.normalize(q)))
         else:
-            like = f"%{q}%"
-            query = query.filter(or_(Member.name.like(like), Member.phone.like(like), Member.employer.like(like)))
+            query = query.filter(or_(Member.name.contains(q, autoescape=True),
+                                     Member.phone.contains(q, autoescape=True),
+                                     Member.employer.contains(q, autoescape=True)))
     if direction:
         value = DIRECTION_KEYS.get(direction, direction)
         if value not in DIRECTIONS:
             raise ValidationFailed({"direction": _("应为流出或流入")})
         query = query.filter(Member.direction == value)
     if org:
-        top = orgs.find(org)
+        top = orgs.find(org) if len(org) <= 100 else None
         if top is None:
-            raise ValidationFailed({"org": _("本县区没有此组织：%(o)s", o=org)})
+            raise ValidationFailed({"org": _("本县区没有此组织：%(o)s", o=_short(org))})
         sub = db.select(Organization.id).filter(orgs.subtree_filter(Organization.path, top))
         query = query.filter(Member.org_id.in_(sub))
     if contact:
@@ -365,7 +456,7 @@ def search(principal, *, q: str = "", direction: str = "", org: str = "", contac
         elif contact == "in_contact":
             query = query.filter(Member.last_contact_on >= cutoff)
         else:
-            raise ValidationFailed({"contact": _("应为 in_contact 或 lost")})
+            raise ValidationFailed({"contact": _("联系状态应为 in_contact 或 lost")})
     if dues:
         if dues == "unknown":
             query = query.filter(or_(Member.dues_paid_through == "", Member.dues_paid_through.is_(None)))
@@ -373,7 +464,7 @@ def search(principal, *, q: str = "", direction: str = "", org: str = "", contac
             try:
                 oldest, newest = dues_bounds(dues, as_of)
             except KeyError:
-                raise ValidationFailed({"dues": _("党费状态无效")})
+                raise ValidationFailed({"dues": _("党费状态应为：%(v)s", v="、".join(DUES_BUCKETS))})
             query = query.filter(Member.dues_paid_through != "")
             if oldest:
                 query = query.filter(Member.dues_paid_through >= oldest)

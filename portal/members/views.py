@@ -1,3 +1,250 @@
-from flask import Blueprint
+"""Pages of the member register: the lists (流出 / 流入), a member's page with the contact history,
+and the forms to register, edit and record a contact. Thin: parse, call services, render."""
+from datetime import date
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from jinja2 import TemplateNotFound
+from sqlalchemy import func
+
+from portal.auth.access import permission
+from portal.auth.roles import EDIT_REGISTER, READ
+from portal.core import crypto
+from portal.core.errors import Conflict, ValidationFailed
+from portal.extensions import db
+from portal.i18n import _
+from portal.members import idnumber, rules, services
+from portal.members.forms import ETHNICITIES, FORM_FIELDS, ContactForm, MemberForm, options
+from portal.members.models import DIRECTION_KEYS
 
 bp = Blueprint("members", __name__, url_prefix="/t/<tenant>/members")
+
+TABS = ("outgoing", "incoming")
+PER_PAGE_CHOICES = (20, 50, 100)
+MAX_PAGE = 100_000
+HELD_INCLUDE = "exchange/_held_elsewhere.html"
+
+
+# ---- small helpers ----
+
+def _arg(name: str, limit: int = 100) -> str:
+    """A query-string value as clean text (no NUL, at most `limit` characters)."""
+    value = request.args.get(name, "") or ""
+    return value.replace("\x00", "").strip()[:limit]
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, low), high)
+
+
+def _org_choices(principal, blank: str | None = None) -> list[tuple[str, str]]:
+    """The tenant's organization tree as select options (a secretary sees their subtree only)."""
+    orgs = services.allowed_orgs(principal)
+    top = min((o.depth for o in orgs), default=0)
+    choices = [("", blank)] if blank is not None else []
+    return choices + [(o.code, "\u3000" * (o.depth - top) + o.name) for o in orgs]
+
+
+def _put_errors(form, exc: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields; others as a message above."""
+    for field in form:
+        field.errors = []
+    rest = []
+    for key, message in exc.fields.items():
+        key = {"holds_relationship": "not_transferred"}.get(key, key)
+        field = getattr(form, key, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [str(message)]
+        else:
+            rest.append(str(message))
+    if rest:
+        flash("；".join(rest), "danger")
+
+
+def _template_exists(name: str) -> bool:
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+def _held_elsewhere(number: str, direction: str) -> dict | None:
+    """Who holds the relationship of this ID number, when it is another tenant."""
+    try:
+        number, _born = idnumber.validate(number)
+    except idnumber.InvalidIdNumber:
+        return None
+    found = services.holder(crypto.keyed_hash(number))
+    if found is None or found[2].id == g.tenant.id:
+        return None
+    _hold, org, tenant = found
+    return {"org": org, "tenant": tenant, "id_number": number,
+            "direction": DIRECTION_KEYS.get(direction, direction)}
+
+
+def _form_page(form, member=None, *, status=200, held=None, stale=False):
+    return render_template("members/form.html", form=form, member=member, held_elsewhere=held,
+                           held_include=_template_exists(HELD_INCLUDE), stale=stale,
+                           ethnicities=ETHNICITIES), status
+
+
+# ---- the lists ----
+
+@bp.get("/")
+@permission(READ)
+def index():
+    principal = g.principal
+    tab = request.args.get("direction", "outgoing")
+    tab = {"流出": "outgoing", "流入": "incoming"}.get(tab, tab)
+    if tab not in TABS:
+        tab = "outgoing"
+    org_choices = _org_choices(principal, blank=_("全部组织"))
+    filters = {
+        "q": _arg("q"),
+        "org": _arg("org") if _arg("org") in {code for code, _label in org_choices} else "",
+        "contact": _arg("contact") if _arg("contact") in rules.CONTACT_LABELS else "",
+        "dues": _arg("dues") if _arg("dues") in rules.DUES_LABELS else "",
+    }
+    filtering = any(filters.values())
+    counts = {}
+    for key in TABS:
+        query = services.search(principal, direction=key, **filters).order_by(None)
+        counts[key] = db.session.execute(db.select(func.count()).select_from(query.subquery())).scalar_one()
+    per_page = _int_arg("per_page", current_app.config.get("PER_PAGE", 20), 1, max(PER_PAGE_CHOICES))
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    pages = max(1, -(-counts[tab] // per_page))
+    pagination = db.paginate(services.search(principal, direction=tab, **filters), page=min(page, pages),
+                             per_page=per_page, error_out=False, count=True)
+    today = date.today()
+    cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
+    return render_template(
+        "members/index.html", tab=tab, counts=counts, pagination=pagination, filters=filters,
+        active={k: v for k, v in filters.items() if v},
+        filtering=filtering, org_choices=org_choices, dues_labels=rules.DUES_LABELS,
+        contact_labels=rules.CONTACT_LABELS, today=today, lost_cutoff=cutoff, dues_bucket=rules.dues_bucket,
+        can_edit=principal.can(EDIT_REGISTER))
+
+
+# ---- one member ----
+
+def _show_page(member, contact_form=None, *, status=200):
+    principal = g.principal
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    contacts = db.paginate(services.contacts_query(member), page=page, per_page=20, error_out=False,
+                           count=True)
+    if contact_form is None:
+        contact_form = ContactForm(formdata=None, on=date.today().isoformat())
+    today = date.today()
+    cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
+    reveal = services.may_see_id(principal)
+    return render_template(
+        "members/show.html", member=member, contacts=contacts, contact_form=contact_form,
+        id_number=(services.id_number_of(member) or member.id_masked) if reveal else member.id_masked,
+        id_revealed=reveal, can_edit=principal.can(EDIT_REGISTER),
+        dues_label=rules.DUES_LABELS[rules.dues_bucket(member.dues_paid_through or "", today)],
+        dues_bucket=rules.dues_bucket(member.dues_paid_through or "", today),
+        lost=member.last_contact_on is None or member.last_contact_on < cutoff,
+        age=rules.full_years(member.birth_date, today)), status
+
+
+@bp.get("/<int:member_id>")
+@permission(READ)
+def show(member_id):
+    return _show_page(services.get(g.principal, member_id))
+
+
+@bp.post("/<int:member_id>/contacts")
+@permission(EDIT_REGISTER)
+def add_contact(member_id):
+    principal = g.principal
+    member = services.get(principal, member_id)
+    form = ContactForm()
+    try:
+        services.record_contact(principal, member, {"on": form.on.data, "channel": form.channel.data,
+                                                    "note": form.note.data})
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return _show_page(services.get(principal, member_id), form, status=400)
+    db.session.commit()
+    flash(_("已记录联系"), "success")
+    return redirect(url_for("members.show", member_id=member.id, _anchor="contacts"))
+
+
+# ---- register and edit ----
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission(EDIT_REGISTER)
+def create():
+    principal = g.principal
+    form = MemberForm()
+    choices = _org_choices(principal, blank="—")
+    form.org.choices = options(choices)
+    if request.method == "GET":
+        direction = {"incoming": "流入", "outgoing": "流出"}.get(request.args.get("direction", ""), "流出")
+        form.direction.data = direction
+        if principal.org_limit:
+            form.org.data = next((code for code, _label in choices if code), "")
+        return _form_page(form)
+    data = form.member_data()
+    holds = not form.not_transferred.data
+    try:
+        member = services.create(principal, data, holds_relationship=holds)
+    except services.HeldElsewhere as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        held = _held_elsewhere(data["id_number"] or "", data["direction"] or "")
+        return _form_page(form, status=409, held=held)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return _form_page(form, status=400)
+    db.session.commit()
+    flash(_("已登记党员 %(n)s", n=member.name), "success")
+    return redirect(url_for("members.show", member_id=member.id))
+
+
+def _form_data(member) -> dict:
+    data = services.to_dict(member, reveal_id=True)
+    return {key: data.get(key) or "" for key in FORM_FIELDS}
+
+
+@bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
+@permission(EDIT_REGISTER)
+def edit(member_id):
+    principal = g.principal
+    member = services.get(principal, member_id)
+    if request.method == "GET":
+        form = MemberForm(formdata=None, data=_form_data(member))
+        form.version.data = str(member.version)
+        form.org.choices = options(_org_choices(principal, blank="—"))
+        return _form_page(form, member)
+    form = MemberForm()
+    form.org.choices = options(_org_choices(principal, blank="—"))
+    try:
+        version = int(form.version.data or "")
+    except ValueError:
+        flash(_("表单缺少版本信息，请重新打开编辑页面"), "danger")
+        return _form_page(form, member, status=400)
+    data = form.member_data()
+    data.pop("birth_date", None)  # follows the ID number; shown, not edited
+    try:
+        services.update(principal, member, data, expected_version=version)
+    except services.HeldElsewhere as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return _form_page(form, member, status=409)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        _put_errors(form, exc)
+        return _form_page(form, member, status=400)
+    except Conflict:
+        db.session.rollback()
+        return _form_page(form, member, status=409, stale=True)
+    db.session.commit()
+    flash(_("已保存"), "success")
+    return redirect(url_for("members.show", member_id=member.id))

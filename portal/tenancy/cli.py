@@ -2,43 +2,50 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.core.errors import ValidationFailed
 from portal.extensions import db
-from portal.tenancy.loader import TenantFileError, sync_folder, upsert_tenant
+from portal.i18n import _
+from portal.tenancy.loader import TenantFileError, create_tenant, sync_folder
 from portal.tenancy.models import Tenant
 
 tenants_cli = AppGroup("tenants", help="Counties and districts (tenants).")
+
+OUTCOMES = {"created": "已创建", "updated": "已更新", "unchanged": "未变化"}
 
 
 @tenants_cli.command("sync")
 @click.option("--folder", default=None, help="Folder of tenant files (default: TENANTS_DIR).")
 def sync(folder):
-    """Load tenants/ idempotently."""
+    """Load tenants/ idempotently: each file is created, updated or left unchanged."""
     try:
         results = sync_folder(folder or current_app.config["TENANTS_DIR"])
     except TenantFileError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc))
     for code, what in results:
-        click.echo(f"{code} {what}")
+        click.echo(f"{code} {_(OUTCOMES[what])} ({what})")
+    if not results:
+        click.echo(_("没有找到县区文件（*.toml）"))
 
 
 @tenants_cli.command("create")
-@click.option("--code", required=True)
+@click.option("--code", required=True, help="6-digit region code of the county or district.")
 @click.option("--name", required=True)
-@click.option("--parent", default=None, help="Region code above (city or province).")
+@click.option("--parent", default=None, help="Region code above (city or province); default: the city.")
 def create(code, name, parent):
     """Add one tenant."""
-    if len(code) != 6 or not code.isdigit():
-        raise click.ClickException("code must be a 6-digit region code")
-    if db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one_or_none():
-        raise click.ClickException(f"tenant {code} exists already")
-    data = {"code": code, "name": name, "parent_region": parent or code[:4] + "00"}
-    upsert_tenant(data)
+    try:
+        tenant = create_tenant(code, name, parent)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
     db.session.commit()
-    click.echo(f"{code} created")
+    click.echo(_("%(c)s %(n)s 已创建（上级地区 %(p)s）", c=tenant.code, n=tenant.name, p=tenant.parent_region))
 
 
 @tenants_cli.command("list")
 def list_():
-    """Show all tenants."""
+    """Show all tenants: code, name, parent region, letter prefix, validity and reply deadline."""
     for t in db.session.execute(db.select(Tenant).order_by(Tenant.code)).scalars():
-        click.echo(f"{t.code}\t{t.name}\t{t.letter_prefix}\t{t.letter_validity_days}d\t{t.reply_deadline_days}d")
+        click.echo(f"{t.code}\t{t.name}\t{t.parent_region}\t{t.letter_prefix or '-'}\t"
+                   f"{t.letter_validity_days}d\t{t.reply_deadline_days}d" + ("" if t.active else "\t" + _("停用")))

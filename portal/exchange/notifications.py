@@ -1,0 +1,166 @@
+"""The in-app inbox of each organization: what the other side did. With SMTP configured the same
+message goes out by email from a background job (enqueued after the step commits)."""
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from flask import after_this_request, current_app, has_request_context
+from sqlalchemy import func, or_
+
+from portal.extensions import db
+from portal.exchange.models import NOTIFICATION_KINDS, Notification
+from portal.exchange.shared import flushing, limit_org, subtree_ids
+from portal.i18n import _
+from portal.jobs.queue import enqueue, handler
+
+_PENDING = "exchange_pending_emails"
+
+
+def notify(kind: str, *, tenant_id: int, org_id: int | None, from_tenant_id: int | None, subject_type: str,
+           subject_id: int | None, message: str, data: dict | None = None) -> Notification:
+    """Leave a message for an organization of `tenant_id` (inside the caller's transaction)."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"unknown notification kind {kind}")
+    note = Notification(tenant_id=tenant_id, org_id=org_id, from_tenant_id=from_tenant_id, kind=kind,
+                        subject_type=subject_type, subject_id=subject_id, message=message[:2000], data=data,
+                        created_at=datetime.now())
+    with flushing():
+        db.session.add(note)
+    db.session.info.setdefault(_PENDING, []).append((tenant_id, note.id))
+    return note
+
+
+def after_commit() -> None:
+    """Send the committed notifications by email when SMTP is configured (a job per tenant).
+
+    Inside a request the jobs are queued once the answer is ready (an inline job runs in its own
+    session and the queue then expires this one: the step's objects must stay readable until the
+    view has used them)."""
+    pending = db.session.info.pop(_PENDING, [])
+    if not pending or not current_app.config.get("SMTP_HOST"):
+        return
+    if has_request_context():
+        @after_this_request
+        def _mail(response):
+            _enqueue_mail(pending)
+            return response
+    else:
+        _enqueue_mail(pending)
+
+
+def _enqueue_mail(pending: list) -> None:
+    by_tenant: dict[int, list[int]] = {}
+    for tenant_id, note_id in pending:
+        by_tenant.setdefault(tenant_id, []).append(note_id)
+    for tenant_id, ids in by_tenant.items():
+        try:
+            enqueue("exchange.email", tenant_id, params={"ids": ids})
+        except Exception:  # mail is a courtesy: the inbox already holds the message
+            current_app.logger.exception("could not queue notification mail")
+
+
+def discard_pending() -> None:
+    db.session.info.pop(_PENDING, None)
+
+
+# ---- the inbox ----
+
+def _scoped(principal, query):
+    org = limit_org(principal)
+    if org is not None:
+        query = query.filter(or_(Notification.org_id.in_(subtree_ids(org)), Notification.org_id.is_(None)))
+    return query
+
+
+def inbox(principal, *, unread_only: bool = False):
+    """A select of this principal's notifications (tenant-scoped automatically), newest first."""
+    query = _scoped(principal, db.select(Notification))
+    if unread_only:
+        query = query.filter(Notification.read_at.is_(None))
+    return query.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def unread_count(principal) -> int:
+    query = _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
+    return db.session.execute(query).scalar_one()
+
+
+def mark_read(principal, notes) -> int:
+    now = datetime.now()
+    count = 0
+    for note in notes:
+        if note.read_at is None:
+            note.read_at, note.read_by = now, getattr(principal.user, "id", None)
+            count += 1
+    db.session.flush()
+    return count
+
+
+def mark_all_read(principal) -> int:
+    notes = db.session.execute(inbox(principal, unread_only=True)).scalars().all()
+    return mark_read(principal, notes)
+
+
+def badge(principal) -> dict:
+    """Header counter (registered with portal.core.web.badge_provider)."""
+    from portal.auth.roles import READ
+    if principal is None or principal.tenant is None or not principal.can(READ):
+        return {}
+    return {"notifications": unread_count(principal)}
+
+
+def to_dict(note: Notification) -> dict:
+    return {"id": note.id, "kind": note.kind, "label": note.kind_label, "message": note.message,
+            "subject": {"type": note.subject_type, "id": note.subject_id} if note.subject_type else None,
+            "org_id": note.org_id, "created_at": note.created_at.isoformat(timespec="seconds"),
+            "read": note.read_at is not None, "data": note.data}
+
+
+# ---- email ----
+
+def recipients(tenant_id: int, org_id: int | None) -> list[str]:
+    """Email addresses of the users of the tenant who act in the exchange for this organization."""
+    from portal.auth.models import RoleGrant, User
+    from portal.auth.roles import EXCHANGE, allows
+    from portal.orgs.models import Organization
+    grants = db.session.execute(db.select(RoleGrant).filter(RoleGrant.tenant_id == tenant_id)).scalars().all()
+    target = db.session.get(Organization, org_id) if org_id else None
+    out = []
+    for grant in grants:
+        if not allows(grant.role, EXCHANGE):
+            continue
+        user = db.session.get(User, grant.user_id)
+        if user is None or not user.active or not user.email:
+            continue
+        if grant.role == "secretary" and grant.org_id and target is not None:
+            limit = db.session.get(Organization, grant.org_id)
+            if limit is None or not target.path.startswith(limit.path):
+                continue
+        if user.email not in out:
+            out.append(user.email)
+    return out
+
+
+@handler("exchange.email")
+def send_emails(job, ids=()):
+    """Mail each notification once (safe to run twice: sent ones carry emailed_at)."""
+    host = current_app.config.get("SMTP_HOST")
+    if not host:
+        return {"sent": 0, "skipped": "no SMTP_HOST"}
+    notes = db.session.execute(db.select(Notification).filter(
+        Notification.id.in_(list(ids)), Notification.emailed_at.is_(None))).scalars().all()
+    sent = 0
+    with smtplib.SMTP(host, int(current_app.config.get("SMTP_PORT", 25)), timeout=30) as smtp:
+        for note in notes:
+            to = recipients(note.tenant_id, note.org_id)
+            if to:
+                msg = EmailMessage()
+                msg["Subject"] = _("【流动党员管理服务平台】%(k)s", k=note.kind_label)
+                msg["From"] = current_app.config.get("SMTP_FROM", "portal@localhost")
+                msg["To"] = ", ".join(to)
+                msg.set_content(note.message + "\n\n" + _("请登录平台查看详情。"))
+                smtp.send_message(msg)
+                sent += 1
+            note.emailed_at = datetime.now()
+            db.session.commit()
+    return {"sent": sent}

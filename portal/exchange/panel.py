@@ -1,0 +1,73 @@
+"""What the exchange knows about one register row, for the member page: its transfers, the
+agreements that cover the person, the host's attendance record and the notices about them.
+
+The origin sees the attendance the host recorded; the host (an incoming member registered without
+the relationship) sees the same through the person's ID hash."""
+from flask import g
+
+from portal.exchange import agreements, transfers
+from portal.exchange.models import SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice
+from portal.exchange.shared import visible
+from portal.extensions import db
+from portal.members.models import ACTIVE, Member
+from portal.tenancy.context import cross_tenant
+
+
+def _origin_rows(principal, member: Member) -> tuple[list[Agreement], list[int]]:
+    """Agreements covering this person and the origin register ids they are covered under."""
+    me = principal.tenant.id
+    found: dict[int, Agreement] = {}
+    member_ids: set[int] = set()
+    with cross_tenant():
+        named = db.session.execute(visible(AgreementMember, me).filter(
+            AgreementMember.id_hash == member.id_hash)).scalars().all()
+        ids = {row.agreement_id for row in named}
+        if ids:
+            for a in db.session.execute(visible(Agreement, me).filter(Agreement.id.in_(ids))).unique().scalars():
+                found[a.id] = a
+        member_ids.update(row.member_id for row in named)
+        wide = db.session.execute(visible(Agreement, me).filter(Agreement.scope == SCOPE_ALL)).unique() \
+            .scalars().all()
+        origin_rows = {}
+        for a in wide:
+            if a.tenant_id not in origin_rows:
+                origin_rows[a.tenant_id] = db.session.execute(db.select(Member).filter(
+                    Member.tenant_id == a.tenant_id, Member.id_hash == member.id_hash, Member.status == ACTIVE)) \
+                    .unique().scalar_one_or_none()
+    for a in wide:
+        origin = origin_rows.get(a.tenant_id)
+        if origin is not None and any(c["member_id"] == origin.id for c in agreements.covered(a)):
+            found[a.id] = a
+            member_ids.add(origin.id)
+    visible_agreements = [a for a in found.values() if agreements.side_of(principal, a)]
+    return sorted(visible_agreements, key=lambda a: a.id, reverse=True), sorted(member_ids)
+
+
+def member_panel(member: Member) -> dict:
+    """Template global: the exchange panel of a member page (uses the request's principal)."""
+    principal = g.get("principal")
+    if principal is None or principal.tenant is None or member is None:
+        return {"transfers": [], "agreements": [], "attendance": [], "notices": []}
+    items, member_ids = _origin_rows(principal, member)
+    me = principal.tenant.id
+    attendance, notes = [], []
+    if items and member_ids:
+        agreement_ids = [a.id for a in items]
+        with cross_tenant():
+            attendance = db.session.execute(visible(Attendance, me).filter(
+                Attendance.agreement_id.in_(agreement_ids), Attendance.member_id.in_(member_ids))
+                .order_by(Attendance.on.desc(), Attendance.id.desc()).limit(50)).scalars().all()
+            notes = db.session.execute(visible(Notice, me).filter(
+                Notice.agreement_id.in_(agreement_ids), Notice.member_id.in_(member_ids))
+                .order_by(Notice.posted_at.desc()).limit(50)).scalars().all()
+    return {"transfers": transfers.for_member(principal, member), "agreements": items,
+            "attendance": attendance, "notices": notes}
+
+
+def own_orgs():
+    """Template global: the current principal's organizations (a secretary: their subtree)."""
+    from portal.members import services as members
+    principal = g.get("principal")
+    if principal is None or principal.tenant is None:
+        return []
+    return [o for o in members.allowed_orgs(principal) if o.active]

@@ -1,0 +1,119 @@
+"""The joint registry (联合名录): every host or origin organization of every tenant, searchable by
+region, kind, role and words; and the cross-tenant index of who holds an ID number's relationship.
+
+The registry shows organizations only, never members. The lookup answers with the holding
+organization and its contact, nothing about the person.
+"""
+from sqlalchemy import and_, or_
+
+from portal.core import crypto
+from portal.core.errors import NotFound, ValidationFailed
+from portal.extensions import db
+from portal.i18n import _
+from portal.members import idnumber
+from portal.members import services as members
+from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
+from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant, region_prefix
+
+MAX_Q = 100
+
+
+def _text(value, field: str, limit: int = MAX_Q) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationFailed({field: _("格式无效")})
+    value = value.strip()
+    if len(value) > limit or "\x00" in value:
+        raise ValidationFailed({field: _("不超过%(n)d个字符", n=limit)})
+    return value
+
+
+def search(*, region: str = "", kind: str = "", role: str = "", q: str = "", accepting: str = ""):
+    """A select of registry entries (Organization rows of every tenant). Run it in `cross_tenant()`."""
+    region = _text(region, "region", 6)
+    kind = _text(kind, "kind", 20)
+    role = _text(role, "role", 10)
+    accepting = _text(accepting, "accepting", 5)
+    q = _text(q, "q")
+    query = (db.select(Organization).join(Tenant, Tenant.id == Organization.tenant_id)
+             .filter(Organization.active.is_(True), Tenant.active.is_(True), Organization.role.in_(ROLES)))
+    if region:
+        try:
+            prefix = region_prefix(region)
+        except ValueError:
+            raise ValidationFailed({"region": _("地区代码应为6位数字，如 320000（省）、320100（市）、320115（县区）")})
+        query = query.filter(or_(Organization.region.startswith(prefix),
+                                 and_(or_(Organization.region == "", Organization.region.is_(None)),
+                                      Tenant.code.startswith(prefix))))
+    if kind:
+        if kind not in KINDS:
+            raise ValidationFailed({"kind": _("组织类型应为：%(k)s", k="、".join(KINDS))})
+        query = query.filter(Organization.kind == kind)
+    if role:
+        if role not in ROLES:
+            raise ValidationFailed({"role": _("角色应为 host、origin 或 both")})
+        # An organization that does both matches either.
+        query = query.filter(Organization.role.in_((role, "both")) if role != "both" else Organization.role == "both")
+    if accepting:
+        if accepting not in ("1", "true", "0", "false"):
+            raise ValidationFailed({"accepting": _("应为 1（接收）或 0（暂不接收）")})
+        query = query.filter(Organization.accepting.is_(accepting in ("1", "true")))
+    for word in q.split()[:8]:
+        query = query.filter(or_(Organization.name.contains(word, autoescape=True),
+                                 Organization.address.contains(word, autoescape=True),
+                                 Organization.industries.contains(word, autoescape=True),
+                                 Organization.code == word))
+    return query.order_by(Organization.region, Organization.code)
+
+
+def entry(org: Organization) -> dict:
+    """The public face of an organization in the registry."""
+    tenant = org.tenant
+    return {
+        "code": org.code, "name": org.name, "kind": org.kind, "role": org.role,
+        "role_label": str(ROLE_LABELS.get(org.role, org.role)),
+        "region": org.region or (tenant.code if tenant else ""), "address": org.address,
+        "contact_name": org.contact_name, "contact_phone": org.contact_phone,
+        "industries": org.industries, "accepting": org.accepting,
+        "tenant": {"code": tenant.code, "name": tenant.name} if tenant else None,
+    }
+
+
+def get(code) -> Organization:
+    """A registry entry by its global code (any tenant), or NotFound."""
+    if not isinstance(code, str) or not code.strip() or len(code) > 24:
+        raise NotFound(_("联合名录中没有此组织"))
+    with cross_tenant():
+        org = db.session.execute(db.select(Organization).filter(
+            Organization.code == code.strip(), Organization.active.is_(True))).unique().scalar_one_or_none()
+    if org is None or org.role not in ROLES or org.tenant is None or not org.tenant.active:
+        raise NotFound(_("联合名录中没有此组织"))
+    return org
+
+
+def lookup(id_number) -> dict:
+    """Where an ID number's relationship is held: {"held": True, "org": entry} or {"held": False}."""
+    if not isinstance(id_number, str) or not id_number.strip():
+        raise ValidationFailed({"id_number": _("请输入身份证号")})
+    try:
+        number, _born = idnumber.validate(id_number)
+    except idnumber.InvalidIdNumber as exc:
+        raise ValidationFailed({"id_number": str(exc)})
+    found = members.holder(crypto.keyed_hash(number))
+    if found is None:
+        return {"held": False}
+    _hold, org, _tenant = found
+    return {"held": True, "org": entry(org)}
+
+
+def holder_member(id_hash: str):
+    """The member row that holds an ID number's relationship, read across tenants, or None."""
+    from portal.members.models import Member, RelationshipHold
+    with cross_tenant():
+        hold = db.session.get(RelationshipHold, id_hash)
+        if hold is None:
+            return None
+        return db.session.execute(db.select(Member).filter(
+            Member.id == hold.member_id, Member.tenant_id == hold.tenant_id)).unique().scalar_one_or_none()

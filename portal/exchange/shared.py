@@ -1,0 +1,129 @@
+"""The one door to rows two tenants share.
+
+Transfers, agreements and what hangs off them belong to two tenants (`tenant_id` and
+`other_tenant_id`). The automatic tenant filter would hide them from the other side, so exchange
+code reads them across tenants on purpose, and every such read goes through `visible()`, which
+limits it to rows where the acting tenant is one of the two sides. A third tenant sees nothing:
+not in lists, not by id (404), not in counts.
+
+Writes made inside `cross_tenant()` must be flushed before the block ends (the session stamps and
+the PostgreSQL policy checks rows at flush time with the context then in force); `flushing()`
+does both.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import or_
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.core.errors import Conflict, NotFound
+from portal.extensions import db
+from portal.i18n import _
+from portal.orgs.models import Organization
+from portal.tenancy.context import cross_tenant
+
+
+@contextmanager
+def flushing():
+    """Act across tenants; pending writes are flushed before the context is left."""
+    with cross_tenant():
+        yield
+        db.session.flush()
+
+
+def side_filter(model, tenant_id: int):
+    return or_(model.tenant_id == tenant_id, model.other_tenant_id == tenant_id)
+
+
+def visible(model, tenant_id: int):
+    """A select of `model` rows this tenant takes part in. Run it inside `cross_tenant()`."""
+    if not isinstance(tenant_id, int):
+        raise TypeError("visible() needs the acting tenant's id")
+    return db.select(model).filter(side_filter(model, tenant_id))
+
+
+def load(model, object_id, tenant_id: int, *, lock: bool = False, refresh: bool = False, message: str = ""):
+    """One shared row by id, or NotFound (also when it exists but the tenant is not a side).
+
+    With `lock`, the row is locked for the rest of the transaction (SELECT ... FOR UPDATE on
+    PostgreSQL; SQLite serializes writers) and re-read from the database, so a step decides on
+    the current state, not on what this session saw earlier.
+    """
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound(message or _("记录不存在"))
+    if not 0 < object_id < 2 ** 31:
+        raise NotFound(message or _("记录不存在"))
+    query = visible(model, tenant_id).filter(model.id == object_id)
+    if lock:
+        query = query.with_for_update(of=model)
+    if lock or refresh:
+        query = query.execution_options(populate_existing=True)
+    with cross_tenant():
+        row = db.session.execute(query).unique().scalar_one_or_none()
+    if row is None:
+        raise NotFound(message or _("记录不存在"))
+    return row
+
+
+def org_by_id(org_id: int) -> Organization | None:
+    with cross_tenant():
+        return db.session.get(Organization, org_id)
+
+
+def subtree_ids(org: Organization):
+    """A select of the ids of `org` and the organizations below it (same tenant)."""
+    return db.select(Organization.id).filter(Organization.tenant_id == org.tenant_id,
+                                             Organization.path.startswith(org.path, autoescape=True))
+
+
+def limit_org(principal) -> Organization | None:
+    """The org subtree a branch secretary is limited to, or None."""
+    if not principal.org_limit:
+        return None
+    return org_by_id(principal.org_limit)
+
+
+def commit():
+    """Commit a step; a concurrent change (version mismatch, SQLite writer lock) becomes a 409."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(_("该记录已被他人处理，请刷新后查看最新状态"))
+    except OperationalError as exc:
+        db.session.rollback()
+        if _is_lock_error(exc):
+            raise Conflict(_("该记录正被他人处理，请刷新后查看最新状态"))
+        raise
+    from portal.exchange import notifications
+    notifications.after_commit()
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "deadlock detected" in text or "could not obtain lock" in text
+
+
+@contextmanager
+def step_guard():
+    """Around a service step: concurrent writers surface as Conflict, never as a 500."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(_("该记录已被他人处理，请刷新后查看最新状态"))
+    except OperationalError as exc:
+        db.session.rollback()
+        if _is_lock_error(exc):
+            raise Conflict(_("该记录正被他人处理，请刷新后查看最新状态"))
+        raise
+
+
+def run(fn, *args, **kwargs):
+    """Run a service step and commit it; the answer is the step's result."""
+    with step_guard():
+        result = fn(*args, **kwargs)
+    commit()
+    return result

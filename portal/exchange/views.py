@@ -1,3 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("exchange", __name__, url_prefix="/t/<tenant>/exchange")

@@ -1,0 +1,174 @@
+"""Agreement pages: the list by side and state, the proposal form, one agreement with its
+members, duties, contacts, steps, attendance record and notices."""
+from datetime import date, timedelta
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+
+from portal.auth.access import permission
+from portal.auth.roles import EXCHANGE, LETTERS, READ
+from portal.core.errors import NotFound, PortalError, ValidationFailed
+from portal.exchange import agreements, jobs, notices, registry
+from portal.exchange.forms import agreement_form, default_duties, form_dict
+from portal.exchange.models import (AGREEMENT_STATE_LABELS, AGREEMENT_STATES, NOTICE_KINDS, NOTICE_LABELS,
+                                    REPORT_LABELS)
+from portal.exchange.shared import run
+from portal.exchange.views import bp, pdf_response
+from portal.extensions import db
+from portal.i18n import _, lazy
+from portal.members import services as members
+from portal.members.models import Member
+from portal.tenancy.context import cross_tenant
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/t/<tenant>/exchange/agreements", endpoint="agreements")
+@permission(READ)
+def agreement_list():
+    jobs.sweep(tenant_id=g.tenant.id)
+    side = request.args.get("side", "")
+    state = request.args.get("state", "")
+    error = None
+    try:
+        query = agreements.query(g.principal, side=side, state=state)
+    except ValidationFailed as exc:
+        error, side, state = exc, "", ""
+        query = agreements.query(g.principal)
+    with cross_tenant():
+        pagination = db.paginate(query, page=_page(), per_page=current_app.config.get("PER_PAGE", 20),
+                                 error_out=False)
+    return render_template("exchange/agreements.html", pagination=pagination, side=side, state=state,
+                           counts=agreements.counts(g.principal), states=AGREEMENT_STATES,
+                           state_labels=AGREEMENT_STATE_LABELS, error=error)
+
+
+def _outgoing_members(q: str, host=None):
+    query = members.scoped_query(g.principal).filter(Member.direction == "流出",
+                                                     Member.holds_relationship.is_(True))
+    if q.strip():
+        query = query.filter(Member.name.contains(q.strip()[:40], autoescape=True)
+                             | Member.region.contains(q.strip()[:40], autoescape=True))
+    rows = db.session.execute(query.order_by(Member.name, Member.id).limit(200)).unique().scalars().all()
+    if host is not None and not q.strip():
+        # Those living in the host's area first.
+        rows.sort(key=lambda m: not agreements.in_area(m.region, host.tenant))
+    return rows
+
+
+def _render_new(data: dict, error=None, status: int = 200):
+    host = None
+    if data.get("host_org"):
+        try:
+            host = registry.get(data["host_org"])
+        except NotFound:
+            host = None
+    to_q = request.args.get("to_q", "")
+    host_choices = []
+    if host is None and to_q.strip():
+        try:
+            with cross_tenant():
+                host_choices = [registry.entry(o) for o in db.session.execute(
+                    registry.search(q=to_q, role="host").limit(20)).unique().scalars()
+                    if o.tenant_id != g.tenant.id]
+        except PortalError:
+            host_choices = []
+    selected = {str(x) for x in (data.get("members") or [])}
+    return render_template(
+        "exchange/agreement_new.html", data=data, host=registry.entry(host) if host else None, to_q=to_q,
+        host_choices=host_choices, own_orgs=members.allowed_orgs(g.principal),
+        candidates=_outgoing_members(request.args.get("mq", ""), host), selected=selected,
+        duties=data.get("duties") or default_duties(), report_labels=REPORT_LABELS, error=error,
+        default_ends=(date.today() + timedelta(days=365)).isoformat(), today=date.today().isoformat()), status
+
+
+@bp.get("/t/<tenant>/exchange/agreements/new")
+@permission(EXCHANGE)
+def new_agreement():
+    data = {k: request.args.get(k, "") for k in ("host_org", "origin_org")}
+    data["members"] = request.args.getlist("member")
+    return _render_new(data)
+
+
+@bp.post("/t/<tenant>/exchange/agreements/new")
+@permission(EXCHANGE)
+def propose_agreement():
+    data = agreement_form()
+    try:
+        a = run(agreements.propose, g.principal, data)
+    except PortalError as exc:
+        return _render_new(data, exc, exc.status)
+    flash(_("协议已提出，等待对方会签。"), "success")
+    return redirect(url_for("exchange.agreement", agreement_id=a.id))
+
+
+def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
+    side = agreements.side_of(g.principal, a)
+    return render_template(
+        "exchange/agreement.html", a=a, side=side, steps=agreements.allowed_steps(g.principal, a),
+        covered=agreements.covered(a), attendance=notices.attendance(g.principal, a),
+        notices=notices.list_for(g.principal, a), notice_kinds=NOTICE_KINDS, notice_labels=NOTICE_LABELS,
+        can_act=g.principal.can(EXCHANGE), can_download=g.principal.can(LETTERS), error=error, form=form or {},
+        today=date.today().isoformat()), status
+
+
+@bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>")
+@permission(READ)
+def agreement(agreement_id):
+    jobs.sweep(tenant_id=g.tenant.id)
+    return _render_detail(agreements.get(g.principal, agreement_id))
+
+
+DONE = {"countersign": lazy("协议已会签生效。"), "decline": lazy("已拒绝该协议。"), "terminate": lazy("协议已终止。"),
+        "attendance": lazy("组织生活情况已记录。"), "notice": lazy("通报已发出。"), "ack": lazy("已确认收到通报。")}
+
+
+def _act(agreement_id, fn, *args, done: str, form: dict | None = None):
+    try:
+        run(fn, g.principal, agreement_id, *args)
+    except PortalError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return _render_detail(agreements.get(g.principal, agreement_id), exc, exc.status, form=form)
+    flash(str(DONE[done]), "success")
+    return redirect(url_for("exchange.agreement", agreement_id=agreement_id))
+
+
+@bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/<any(countersign, decline, terminate):step>")
+@permission(EXCHANGE)
+def agreement_step(agreement_id, step):
+    data = form_dict("reason", "contact_name", "contact_phone")
+    return _act(agreement_id, agreements.STEPS[step], data, done=step, form=data)
+
+
+@bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/attendance")
+@permission(EXCHANGE)
+def record_attendance(agreement_id):
+    data = form_dict("member", "on", "activity")
+    data["present"] = request.form.get("present", "0")
+    return _act(agreement_id, notices.record_attendance, data, done="attendance", form=data)
+
+
+@bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/notices")
+@permission(EXCHANGE)
+def post_notice(agreement_id):
+    data = form_dict("kind", "member", "occurred_on", "body")
+    return _act(agreement_id, notices.post, data, done="notice", form=data)
+
+
+@bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/notices/<int:notice_id>/ack")
+@permission(EXCHANGE)
+def ack_notice(agreement_id, notice_id):
+    return _act(agreement_id, notices.acknowledge, notice_id, done="ack")
+
+
+@bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>/document.pdf")
+@permission(LETTERS)
+def agreement_pdf(agreement_id):
+    a = agreements.get(g.principal, agreement_id)
+    return pdf_response(agreements.document_pdf(g.principal, a), f"双向共管协议-{a.number}.pdf")

@@ -1,0 +1,35 @@
+"""The inbox of what the other side did; opening it marks the shown messages read."""
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+
+from portal.auth.access import permission
+from portal.auth.roles import READ
+from portal.exchange import notifications as service
+from portal.exchange.views import bp
+from portal.extensions import db
+from portal.i18n import _
+
+
+@bp.get("/t/<tenant>/notifications", endpoint="notifications")
+@permission(READ)
+def inbox():
+    unread_only = request.args.get("unread") == "1"
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 100000))
+    except ValueError:
+        page = 1
+    pagination = db.paginate(service.inbox(g.principal, unread_only=unread_only), page=page,
+                             per_page=current_app.config.get("PER_PAGE", 20), error_out=False)
+    unread_ids = {n.id for n in pagination.items if n.read_at is None}
+    service.mark_read(g.principal, pagination.items)
+    db.session.commit()
+    return render_template("exchange/notifications.html", pagination=pagination, unread_ids=unread_ids,
+                           unread_only=unread_only, remaining=service.unread_count(g.principal))
+
+
+@bp.post("/t/<tenant>/notifications/read")
+@permission(READ)
+def read_all():
+    n = service.mark_all_read(g.principal)
+    db.session.commit()
+    flash(_("已将 %(n)d 条消息标为已读", n=n), "success")
+    return redirect(url_for("exchange.notifications"))
