@@ -238,11 +238,9 @@ def submit(principal, data: dict) -> Transfer:
     return _reload(t.id, me)
 
 
-def accept(principal, transfer_id) -> Transfer:
-    """The receiver accepts: the sender's letter of introduction is issued."""
-    t = _load_for_step(principal, transfer_id, "accept", receiver=True)
-    if t.state != SUBMITTED:
-        raise _wrong_state(t, "accept")
+
+def _issue_letter(principal, t: Transfer, action: str, summary: str, *, note: str = "", extra: dict | None = None):
+    """Issue the sender's letter of introduction (accept, reissue) and move the transfer to accepted."""
     member = _require_movable(_sender_member(t))
     sender = _tenant(t.tenant_id)
     validity = sender.letter_validity_days or 30
@@ -257,9 +255,16 @@ def accept(principal, transfer_id) -> Transfer:
         t.letter_issued_on, t.letter_valid_until = letter.issued_on, letter.valid_until
         t.letter_count += 1
         db.session.flush()
-        _event(principal, t, "accept", before, letter_number=letter.number)
-        _audit(principal, t, "accept", _("接收 %(n)s 的组织关系转接", n=t.member_name),
-               after={"state": t.state, "letter": letter.number})
+        _event(principal, t, action, before, note=note, letter_number=letter.number)
+        _audit(principal, t, action, summary, after={"state": t.state, "letter": letter.number, **(extra or {})})
+    return letter
+
+def accept(principal, transfer_id) -> Transfer:
+    """The receiver accepts: the sender's letter of introduction is issued."""
+    t = _load_for_step(principal, transfer_id, "accept", receiver=True)
+    if t.state != SUBMITTED:
+        raise _wrong_state(t, "accept")
+    letter = _issue_letter(principal, t, "accept", _("接收 %(n)s 的组织关系转接", n=t.member_name))
     _notify_sender(principal, t, "transfer_accepted",
                    _("%(r)s 已接收 %(n)s 同志的组织关系转接，介绍信 %(l)s 有效期至 %(d)s，请通知党员按时报到。",
                      r=_side_name(principal), n=t.member_name, l=letter.number or "",
@@ -441,26 +446,12 @@ def reissue(principal, transfer_id, data: dict | None = None) -> Transfer:
     t = _load_for_step(principal, transfer_id, "reissue", receiver=False)
     if t.state != OVERDUE:
         raise _wrong_state(t, "reissue")
-    member = _require_movable(_sender_member(t))
-    sender = _tenant(t.tenant_id)
+    _require_movable(_sender_member(t))
     old_number = t.letter_number
     documents.void(t.tenant_id, t.letter_id, principal.user, _("逾期未报到，已重新开具"))
-    validity = sender.letter_validity_days or 30
-    letter = documents.issue(
-        "introduction", tenant=sender, actor=principal.user, subject_type="transfer", subject_id=t.id,
-        context=documents.introduction_context(member, t.from_org, t.to_org, validity), validity_days=validity,
-        org_id=t.from_org_id)
-    with flushing():
-        before = t.state
-        t.state = ACCEPTED
-        t.letter_id, t.letter_number = letter.id, letter.number
-        t.letter_issued_on, t.letter_valid_until = letter.issued_on, letter.valid_until
-        t.letter_count += 1
-        db.session.flush()
-        _event(principal, t, "reissue", before, note=_("原介绍信 %(o)s 作废", o=old_number) if old_number else "",
-               letter_number=letter.number)
-        _audit(principal, t, "reissue", _("重新开具 %(n)s 的介绍信", n=t.member_name),
-               after={"state": t.state, "old_letter": old_number, "letter": letter.number})
+    letter = _issue_letter(principal, t, "reissue", _("重新开具 %(n)s 的介绍信", n=t.member_name),
+                           note=_("原介绍信 %(o)s 作废", o=old_number) if old_number else "",
+                           extra={"old_letter": old_number})
     _notify_receiver(principal, t, "transfer_reissued",
                      _("%(f)s 重新开具了 %(n)s 同志的介绍信 %(l)s（原介绍信作废），有效期至 %(d)s。",
                        f=_side_name(principal), n=t.member_name, l=letter.number or "",
