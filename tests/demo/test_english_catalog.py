@@ -20,6 +20,7 @@ def test_chinese_by_default_and_english_on_request(client):
     english = client.get("/login?lang=en").get_data(as_text=True)
     assert "Log in" in english and "登录" not in english
     assert "Mobile Party Member Portal" in english
+    assert '<html lang="en">' in english  # already on the first English page
 
     # the choice sticks for the session, and switches back
     again = client.get("/login").get_data(as_text=True)
