@@ -352,17 +352,8 @@ def decline(principal, agreement_id, data: dict) -> Agreement:
         raise Forbidden(_("只有对方可以拒绝协议；本方可终止（撤回）提议"))
     if a.state != PROPOSED:
         raise _wrong_state(a, "decline")
-    with flushing():
-        a.state = DECLINED
-        a.end_reason, a.ended_on, a.ended_by_side = reason, date.today(), side
-        db.session.flush()
-        record(principal.user, "decline", "agreement", a.id, after={"state": a.state, "reason": reason},
-               summary=a.number, tenant_id=principal.tenant.id)
-    tenant_id, org_id = _other(a, side)
-    notify("agreement_declined", tenant_id=tenant_id, org_id=org_id, from_tenant_id=principal.tenant.id,
-           subject_type="agreement", subject_id=a.id,
-           message=_("%(t)s 拒绝了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
-    return a
+    return _end(principal, a, side, DECLINED, "decline", reason,
+                _("%(t)s 拒绝了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
 
 
 def terminate(principal, agreement_id, data: dict) -> Agreement:
@@ -372,16 +363,22 @@ def terminate(principal, agreement_id, data: dict) -> Agreement:
         raise Conflict(_("协议尚未会签，请选择会签或拒绝"))
     if a.state not in (ACTIVE, PROPOSED):
         raise _wrong_state(a, "terminate")
+    return _end(principal, a, side, TERMINATED, "terminate", reason,
+                _("%(t)s 终止了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
+
+
+def _end(principal, a: Agreement, side: str, state: str, action: str, reason: str, message: str) -> Agreement:
+    """Decline or terminate: record the end with its reason and tell the other side."""
     with flushing():
-        a.state = TERMINATED
+        a.state = state
         a.end_reason, a.ended_on, a.ended_by_side = reason, date.today(), side
         db.session.flush()
-        record(principal.user, "terminate", "agreement", a.id, after={"state": a.state, "reason": reason},
+        record(principal.user, action, "agreement", a.id, after={"state": a.state, "reason": reason},
                summary=a.number, tenant_id=principal.tenant.id)
     tenant_id, org_id = _other(a, side)
-    notify("agreement_terminated", tenant_id=tenant_id, org_id=org_id, from_tenant_id=principal.tenant.id,
-           subject_type="agreement", subject_id=a.id,
-           message=_("%(t)s 终止了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
+    notify(f"agreement_{state}", tenant_id=tenant_id,
+           org_id=org_id, from_tenant_id=principal.tenant.id, subject_type="agreement", subject_id=a.id,
+           message=message)
     return a
 
 
