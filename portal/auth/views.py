@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
+from portal.core.paging import page_arg
 from portal.audit.services import record
 from portal.auth import services
 from portal.auth.access import login_only, permission, platform_only, public
@@ -216,7 +217,7 @@ def users():
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.filter(User.username.like(pattern, escape="\\") | User.display_name.like(pattern, escape="\\"))
-    grants = db.paginate(query, page=max(request.args.get("page", 1, type=int) or 1, 1), per_page=USERS_PER_PAGE,
+    grants = db.paginate(query, page=page_arg(), per_page=USERS_PER_PAGE,
                          error_out=False)
     return render_template("auth/users.html", grants=grants, form=form, created=created, q=q,
                            org_options=org_options, org_names=_org_names(), tenant_roles=TENANT_ROLES), status

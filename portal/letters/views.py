@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
 
+from portal.core.paging import page_arg
 from portal.auth.access import permission
 from portal.auth.roles import LETTERS
 from portal.core.errors import NotFound, ValidationFailed
@@ -17,7 +18,6 @@ from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetter
 from portal.letters.models import STATE_LABELS, STATES
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
-MAX_PAGE = 100_000
 
 
 # ---------------------------------------------------------------- helpers shared with the API
@@ -64,11 +64,6 @@ def _get_member(member_id):
     return members.get(g.principal, member_id)
 
 
-def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), MAX_PAGE)
-
-
 def _kind_choices(all_label):
     return [("", all_label)] + services.kind_choices()
 
@@ -85,7 +80,7 @@ def index():
     except ValidationFailed as exc:
         flash(_("筛选条件有误：%(m)s", m=exc.message), "warning")
         query = services.search(g.principal)
-    letters = db.paginate(query, page=_page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
+    letters = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
                           error_out=False)
     day_form = DayBatchForm(formdata=None, date=date.today().isoformat())
     day_form.kind.choices = _kind_choices(_("全部类型"))
@@ -248,7 +243,7 @@ def batch(batch_id):
     batch = services.get_batch(g.principal, batch_id)
     job = services.batch_job(batch)
     per_page = 50
-    page = _page_arg()
+    page = page_arg()
     ids = batch.letter_ids or []
     pages = max((len(ids) + per_page - 1) // per_page, 1)
     page = min(page, pages)

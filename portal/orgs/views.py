@@ -3,6 +3,7 @@ from math import ceil
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
+from portal.core.paging import page_arg
 from portal.auth.access import permission
 from portal.auth.forms import choices as form_choices
 from portal.auth.roles import AUDIT, MANAGE_ORGS, READ
@@ -30,10 +31,6 @@ class ListPage:
         self.items = items[start:start + per_page]
         self.has_prev, self.has_next = self.page > 1, self.page < self.pages
         self.prev_num, self.next_num = self.page - 1, self.page + 1
-
-
-def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
 
 
 def _levels(rows: list[Organization]) -> dict[int, int]:
@@ -96,7 +93,7 @@ def index():
         for o in rows:
             ids = [int(p) for p in o.path.strip("/").split("/") if p.isdigit()][:-1]
             trail[o.id] = [by_id[i].name for i in ids if i in by_id]
-    return render_template("orgs/index.html", page=ListPage(rows, _page_arg(), TREE_PER_PAGE),
+    return render_template("orgs/index.html", page=ListPage(rows, page_arg(), TREE_PER_PAGE),
                            levels=_levels(visible), counts=counts, totals=totals, filtered=filtered,
                            trail=trail, q=q, kind=kind, role=role, kinds=KINDS, roles=ROLES,
                            org_roles=ROLE_LABELS, has_any=bool(visible))

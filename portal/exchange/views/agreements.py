@@ -17,14 +17,8 @@ from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.members import services as members
 from portal.members.models import Member
+from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
-
-
-def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
 
 
 @bp.get("/t/<tenant>/exchange/agreements", endpoint="agreements")
@@ -40,7 +34,7 @@ def agreement_list():
         error, side, state = exc, "", ""
         query = agreements.query(g.principal)
     with cross_tenant():
-        pagination = db.paginate(query, page=_page(), per_page=current_app.config.get("PER_PAGE", 20),
+        pagination = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
                                  error_out=False)
     return render_template("exchange/agreements.html", pagination=pagination, side=side, state=state,
                            counts=agreements.counts(g.principal), states=AGREEMENT_STATES,

@@ -15,14 +15,8 @@ from portal.exchange.views import bp, pdf_response
 from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.members import services as members
+from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
-
-
-def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        return 1
 
 
 @bp.get("/t/<tenant>/exchange/transfers", endpoint="transfers")
@@ -41,7 +35,7 @@ def transfer_list():
         error, state, q = exc, "", ""
         query = transfers.query(g.principal, box=box)
     with cross_tenant():
-        pagination = db.paginate(query, page=_page(), per_page=current_app.config.get("PER_PAGE", 20),
+        pagination = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
                                  error_out=False)
     counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
     return render_template("exchange/transfers.html", pagination=pagination, box=box, state=state, q=q,
