@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.core import clock
 
 
 class User(UserMixin, db.Model):
@@ -19,8 +20,10 @@ class User(UserMixin, db.Model):
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email: Mapped[str] = mapped_column(String(120), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The language the person last chose (zh_Hans_CN or en); applied at each login.
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     grants = relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan",
                           lazy="selectin")
@@ -65,7 +68,7 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(60), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     hint: Mapped[str] = mapped_column(String(8), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

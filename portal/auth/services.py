@@ -1,9 +1,10 @@
 """Users, passwords (argon2), grants and API tokens."""
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
+from flask import current_app
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from portal.auth.models import ApiToken, RoleGrant, User
@@ -11,13 +12,14 @@ from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
+from portal.core import clock
 
 _hasher = PasswordHasher()
 
 
 def _utcnow() -> datetime:
     """Naive UTC, as the DateTime columns store it."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.utcnow()
 MIN_PASSWORD = 10
 
 
@@ -218,3 +220,11 @@ def reset_password(principal, grant_: RoleGrant) -> str:
     user.password_hash = hash_password(clear)
     user.password_changed_at = _utcnow()
     return clear
+
+
+def remember_locale(user: User, chosen: str | None) -> None:
+    """The language chosen before logging in becomes the person's preference; without a choice the
+    saved preference applies."""
+    if chosen in current_app.config["LANGUAGES"] and chosen != user.locale:
+        user.locale = chosen
+        db.session.commit()

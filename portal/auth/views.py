@@ -56,7 +56,10 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
+            chosen = session.get("lang")
             session.clear()  # a fresh session on login
+            services.remember_locale(user, chosen)
+            session["lang"] = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("index"))
         flash(_("用户名或密码不正确"), "danger")
@@ -68,7 +71,10 @@ def login():
 @login_only
 def logout():
     logout_user()
+    lang = session.get("lang")
     session.clear()
+    if lang:
+        session["lang"] = lang
     flash(_("已退出登录"), "info")
     return redirect(url_for("auth.login"))
 
