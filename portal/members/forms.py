@@ -6,6 +6,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.i18n import lazy
+from portal.core.labels import options as labelled
 from portal.members.models import CATEGORIES, CONTACT_CHANNELS, DIRECTIONS, EDUCATIONS, MOVE_REASONS, SEXES
 
 try:  # WTForms 3.3 takes SelectChoice and deprecates tuples; older versions take tuples
@@ -44,21 +45,21 @@ def _date(label, required=False):
 
 class MemberForm(FlaskForm):
     name = StringField(lazy("姓名"), validators=_required() + [Length(max=40, message=lazy("不超过40个字符"))])
-    sex = SelectField(lazy("性别"), choices=options((s, s) for s in SEXES), validators=_required(),
+    sex = SelectField(lazy("性别"), choices=lambda: options(labelled(SEXES)), validators=_required(),
                       validate_choice=False)
     ethnicity = StringField(lazy("民族"), default="汉族", render_kw={"list": "ethnicities"})
     id_number = StringField(lazy("身份证号"), validators=_required(),
                             render_kw={"maxlength": 18, "autocomplete": "off", "spellcheck": "false"})
     birth_date = _date(lazy("出生日期"))
-    education = SelectField(lazy("学历"), choices=options([("", "—")] + [(e, e) for e in EDUCATIONS]),
+    education = SelectField(lazy("学历"), choices=lambda: options([("", "—")] + labelled(EDUCATIONS)),
                             validators=_required(), validate_choice=False)
     joined_on = _date(lazy("入党日期"), required=True)
-    category = SelectField(lazy("党员类别"), choices=options((c, c) for c in CATEGORIES), validate_choice=False)
+    category = SelectField(lazy("党员类别"), choices=lambda: options(labelled(CATEGORIES)), validate_choice=False)
     org = SelectField(lazy("所在支部"), choices=[], validators=_required(), validate_choice=False)
-    direction = SelectField(lazy("流动方向"), choices=options((d, d) for d in DIRECTIONS), validators=_required(),
+    direction = SelectField(lazy("流动方向"), choices=lambda: options(labelled(DIRECTIONS)), validators=_required(),
                             validate_choice=False)
     moved_on = _date(lazy("流动日期"))
-    move_reason = SelectField(lazy("流动原因"), choices=options([("", "—")] + [(r, r) for r in MOVE_REASONS]),
+    move_reason = SelectField(lazy("流动原因"), choices=lambda: options([("", "—")] + labelled(MOVE_REASONS)),
                               validate_choice=False)
     region = StringField(lazy("流向地区"), render_kw={"maxlength": 100})
     industry = StringField(lazy("从事行业"), render_kw={"maxlength": 60})
@@ -79,7 +80,7 @@ class MemberForm(FlaskForm):
 
 class ContactForm(FlaskForm):
     on = _date(lazy("联系日期"), required=True)
-    channel = SelectField(lazy("联系方式"), choices=options((c, c) for c in CONTACT_CHANNELS),
+    channel = SelectField(lazy("联系方式"), choices=lambda: options(labelled(CONTACT_CHANNELS)),
                           validators=_required(), validate_choice=False)
     note = TextAreaField(lazy("情况记录"), validators=[Length(max=2000, message=lazy("不超过2000个字符"))],
                          render_kw={"rows": 2})

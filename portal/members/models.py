@@ -6,12 +6,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.tenancy.scoping import TenantScoped
+from portal.core import clock
 
 SEXES = ("男", "女")
 DIRECTIONS = ("流出", "流入")
 DIRECTION_KEYS = {"outgoing": "流出", "incoming": "流入"}
 CATEGORIES = ("正式党员", "预备党员")
-EDUCATIONS = ("博士", "硕士", "研究生", "本科", "大学", "大专", "专科", "中专", "高中", "初中", "小学")
+# Offered once per level; the synonyms of statistics.md are accepted on input and stored canonical.
+EDUCATIONS = ("研究生", "本科", "专科", "中专", "高中", "初中", "小学")
+EDUCATION_SYNONYMS = {"博士": "研究生", "硕士": "研究生", "大学": "本科", "大专": "专科"}
 MOVE_REASONS = ("务工", "经商", "求学", "随迁", "其他")
 CONTACT_CHANNELS = ("电话", "微信", "短信", "面谈", "走访", "其他")
 
@@ -60,8 +63,8 @@ class Member(TenantScoped, db.Model):
     holds_relationship: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(12), default=ACTIVE, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now(), onupdate=clock.utcnow)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -87,7 +90,7 @@ class Contact(TenantScoped, db.Model):
     channel: Mapped[str] = mapped_column(String(10), nullable=False)
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
 
     member = relationship("Member", back_populates="contacts", foreign_keys=[member_id],
                           primaryjoin="and_(Contact.member_id == Member.id, Contact.tenant_id == Member.tenant_id)",
@@ -105,4 +108,4 @@ class RelationshipHold(TenantScoped, db.Model):
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     org_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    since: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    since: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())

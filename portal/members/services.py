@@ -16,13 +16,14 @@ from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
-from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATIONS,
-                                   MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
+from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS,
+                                   EDUCATION_SYNONYMS, EDUCATIONS, MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
 from portal.members.rules import DUES_BUCKETS, dues_bounds, full_years, lost_contact_cutoff
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 TEXT_LIMITS = {"name": 40, "ethnicity": 20, "region": 100, "industry": 60, "employer": 100, "address": 200,
@@ -82,7 +83,7 @@ def _clean_date(value) -> date | None:
         parsed = parse_date(value)
     except ValueError:
         raise ValueError(_("日期格式应为YYYY-MM-DD"))
-    if parsed and parsed > date.today():
+    if parsed and parsed > clock.today():
         raise ValueError(_("不能晚于今天"))
     if parsed and parsed < EARLIEST:
         raise ValueError(_("日期无效"))
@@ -133,6 +134,7 @@ def clean(data: dict, *, partial: bool = False, current: Member | None = None) -
                     raise ValueError(_("应为男或女"))
                 out[key] = text
             elif key == "education":
+                text = EDUCATION_SYNONYMS.get(text, text)
                 if text not in EDUCATIONS:
                     raise ValueError(_("学历应为：%(v)s", v="、".join(EDUCATIONS)))
                 out[key] = text
@@ -370,7 +372,7 @@ def record_contact(principal, member: Member, data: dict) -> Contact:
     errors = {}
     on = None
     try:
-        on = _clean_date(data.get("on")) or date.today()
+        on = _clean_date(data.get("on")) or clock.today()
     except ValueError as exc:
         errors["on"] = str(exc)
     try:
@@ -414,7 +416,7 @@ def contact_to_dict(contact: Contact) -> dict:
 def search(principal, *, q: str = "", direction: str = "", org: str = "", contact: str = "", dues: str = "",
            as_of: date | None = None):
     """The register filtered as the list pages and the API offer; returns a select to paginate."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     query = scoped_query(principal)
     errors = {}
     values = {}

@@ -4,6 +4,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.auth.forms import choices
+from portal.core.labels import options as labelled
 from portal.i18n import lazy
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES
 
@@ -12,7 +13,7 @@ class OrgForm(FlaskForm):
     code = StringField(lazy("组织代码"), validators=[Optional(), Length(max=24)],
                        description=lazy("留空则自动编号；全平台唯一，以本县区代码开头"))
     name = StringField(lazy("名称"), validators=[DataRequired(lazy("请输入名称")), Length(max=100)])
-    kind = SelectField(lazy("组织类型"), choices=list(KINDS))
+    kind = SelectField(lazy("组织类型"), choices=lambda: choices(labelled(KINDS)))
     parent = SelectField(lazy("上级组织"), choices=[], validate_choice=False)
     role = SelectField(lazy("流入地/流出地"), choices=[], default="both")
     region = StringField(lazy("所在地区代码"), validators=[Optional(), Length(max=6)],

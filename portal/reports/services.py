@@ -7,11 +7,12 @@ from portal.i18n import _
 from portal.orgs import services as orgs
 from portal.reports.stats import LABELS, TABLE_LABELS, TABLES, compute
 from portal.tenancy.context import tenant_scope
+from portal.core import clock
 
 
 def parse_params(args, principal) -> dict:
     errors = {}
-    as_of = date.today()
+    as_of = clock.today()
     if args.get("as_of"):
         try:
             as_of = date.fromisoformat(args["as_of"])
@@ -73,9 +74,9 @@ def to_xlsx(result: dict) -> bytes:
     ws.append(["统计日期", result["as_of"], "总数", result["total"]])
     for table, cells in TABLES.items():
         ws.append([])
-        ws.append([TABLE_LABELS[table]])
+        ws.append([str(TABLE_LABELS[table])])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
-        ws.append([LABELS[table][c] for c in cells])
+        ws.append([str(LABELS[table][c]) for c in cells])
         ws.append([result[table][c] for c in cells])
     ws.append([])
     ws.append(["组织关系转接"])

@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_
 
 from portal.extensions import db
+from portal.i18n import lazy
 from portal.members.models import ACTIVE, DIRECTION_KEYS, Member
 from portal.members.rules import dues_bounds, lost_contact_cutoff, months_before
 from portal.orgs.models import Organization
@@ -18,16 +19,16 @@ TABLES = {
     "contact": ("in_contact", "lost"),
 }
 LABELS = {
-    "gender": {"male": "男", "female": "女"},
-    "age": {"le35": "35岁及以下", "36_54": "36至54岁", "55_60": "55至60岁", "gt60": "60岁以上"},
-    "education": {"postgraduate": "研究生", "bachelor": "本科", "junior_college": "专科", "below_college": "专科以下"},
-    "party_age": {"le5": "5年及以下", "6_10": "6至10年", "11_20": "11至20年", "gt20": "20年以上"},
-    "dues": {"on_time": "按时交纳", "1_5m": "欠交1至5个月", "6_12m": "欠交6至12个月", "1_5y": "欠交1至5年",
-             "gt5y": "欠交5年以上", "unknown": "未登记"},
-    "contact": {"in_contact": "保持联系", "lost": "失去联系"},
+    "gender": {"male": lazy("男"), "female": lazy("女")},
+    "age": {"le35": lazy("35岁及以下"), "36_54": lazy("36至54岁"), "55_60": lazy("55至60岁"), "gt60": lazy("60岁以上")},
+    "education": {"postgraduate": lazy("研究生"), "bachelor": lazy("本科"), "junior_college": lazy("专科"), "below_college": lazy("专科以下")},
+    "party_age": {"le5": lazy("5年及以下"), "6_10": lazy("6至10年"), "11_20": lazy("11至20年"), "gt20": lazy("20年以上")},
+    "dues": {"on_time": lazy("按时交纳"), "1_5m": lazy("欠交1至5个月"), "6_12m": lazy("欠交6至12个月"), "1_5y": lazy("欠交1至5年"),
+             "gt5y": lazy("欠交5年以上"), "unknown": lazy("未登记")},
+    "contact": {"in_contact": lazy("保持联系"), "lost": lazy("失去联系")},
 }
-TABLE_LABELS = {"gender": "性别", "age": "年龄", "education": "学历", "party_age": "党龄", "dues": "党费交纳",
-                "contact": "联系情况"}
+TABLE_LABELS = {"gender": lazy("性别"), "age": lazy("年龄"), "education": lazy("学历"), "party_age": lazy("党龄"), "dues": lazy("党费交纳"),
+                "contact": lazy("联系情况")}
 EDUCATION_GROUPS = {
     "postgraduate": ("博士", "硕士", "研究生"),
     "bachelor": ("本科", "大学"),

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from flask import template_rendered
 
+from portal.core import clock
 from portal.core import crypto
 from portal.extensions import db
 from portal.members import idnumber, services
@@ -79,7 +80,7 @@ def test_tabs_with_counts_and_masked_ids(make, client, chaoyang, clerk, new_memb
 
 def test_filters_on_the_list(make, client, chaoyang, clerk, new_member):
     a = new_member("110105", chaoyang["sub"], name="下级", dues_paid_through="2020-01",
-                    last_contact_on=date.today().isoformat())
+                    last_contact_on=clock.today().isoformat())
     b = new_member("110105", chaoyang["first"], name="本级", employer="南京长江大桥工程处")
     c = new_member("110105", chaoyang["other"], name="别处")
     assert set(rows(client.get(f"/t/110105/members/?org={chaoyang['first'].code}"))) == {a.id, b.id}
@@ -142,7 +143,8 @@ def test_member_page_shows_all_fields_and_contacts(make, client, chaoyang, clerk
         member = db.session.execute(db.select(Member).filter_by(name="赵六")).scalar_one()
     with captured(clean_app) as seen:
         body = text(client.get(f"/t/110105/members/{member.id}"))
-    for value in ("赵六", "汉族", "1991-08-08", "大专", "2016-07-01", "正式党员", "第一党支部", "流出", "2023-03-01",
+    # 大专 was typed; the register keeps the level's canonical name (statistics.md).
+    for value in ("赵六", "汉族", "1991-08-08", "专科", "2016-07-01", "正式党员", "第一党支部", "流出", "2023-03-01",
                   "务工", "江苏省苏州市", "制造业", "苏州某电子厂", "苏州工业园区星湖街1号", "13700001111", "2026-09",
                   "2026-10-08", "LD2023-001"):
         assert value in body, value
@@ -197,7 +199,7 @@ def test_record_a_contact_on_the_member_page(make, client, chaoyang, clerk, new_
 
 def test_bad_contact_shows_errors_and_writes_nothing(make, client, chaoyang, clerk, new_member):
     member = new_member("110105", chaoyang["first"])
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (clock.today() + timedelta(days=3)).isoformat()
     resp = client.post(f"/t/110105/members/{member.id}/contacts", data={"on": future, "channel": "飞鸽"})
     assert resp.status_code == 400
     body = text(resp)
@@ -354,3 +356,15 @@ def test_secretary_works_in_their_subtree_only(make, client, chaoyang, new_membe
 def test_anonymous_is_sent_to_login(client, make, chaoyang):
     resp = client.get("/t/110105/members/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_education_offers_each_level_once_in_both_languages(client, chaoyang, clerk):
+    page = client.get("/t/110105/members/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="education".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option[^>]*value="([^"]*)"', select) == ["", "研究生", "本科", "专科", "中专", "高中", "初中",
+                                                                    "小学"]
+    english = client.get("/t/110105/members/new?lang=en").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="education".*?</select>', english, re.S).group(0)
+    assert ">Postgraduate<" in select and ">研究生<" not in select
+    sexes = re.search(r'<select[^>]*name="sex".*?</select>', english, re.S).group(0)
+    assert ">Male<" in sexes and 'value="男"' in sexes  # the stored value stays Chinese
