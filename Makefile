@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres install worker bench-letters lint
+.PHONY: run test test-sqlite test-postgres install worker bench-letters lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ bench-letters: install
 
 lint: install
 	$(BIN)/python -m ruff check portal tests
+
+# Refresh the English catalog from the code and templates, then compile it (translate new entries
+# in portal/translations/en/LC_MESSAGES/messages.po between the two runs).
+i18n: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k lazy -k lazy_gettext --no-location -o /tmp/portal-messages.pot .
+	$(BIN)/pybabel -q update -i /tmp/portal-messages.pot -d portal/translations -l en --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d portal/translations
