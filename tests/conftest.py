@@ -10,12 +10,24 @@ from sqlalchemy.exc import DBAPIError
 
 from portal import create_app
 from portal.config import TestConfig
+from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import tenant_scope
 
 from tests import factories
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_configure(config):
+    """PORTAL_TEST_TODAY=YYYY-MM-DD (and PORTAL_TEST_TIME=HH:MM, Beijing time) moves the whole run's
+    clock there, so CI proves the suite on year ends and leap days; the clock still ticks."""
+    day = os.environ.get("PORTAL_TEST_TODAY")
+    if day:
+        import time_machine
+        from datetime import datetime
+        moment = datetime.fromisoformat(f"{day}T{os.environ.get('PORTAL_TEST_TIME', '12:00')}")
+        time_machine.travel(moment.replace(tzinfo=clock.LOCAL_ZONE), tick=True).start()
 
 
 def _pg_database(worker: str) -> str:

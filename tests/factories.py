@@ -3,6 +3,7 @@ import itertools
 from datetime import date
 
 from portal.auth import services as auth
+from portal.core import clock
 from portal.auth.access import Principal
 from portal.extensions import db
 from portal.members import services as members
@@ -12,6 +13,13 @@ from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
 
 PASSWORD = "correct-horse-42"
+
+
+def last_month() -> str:
+    """Dues paid through the month before today's: "on time" whatever the date."""
+    first = clock.today().replace(day=1)
+    prev = first.replace(year=first.year - 1, month=12) if first.month == 1 else first.replace(month=first.month - 1)
+    return f"{prev:%Y-%m}"
 _seq = itertools.count(1)
 
 
@@ -61,7 +69,7 @@ class Factory:
         tenant = self.tenant(code)
         data = {"name": "张三", "sex": "男", "id_number": id_number(code), "education": "本科",
                 "joined_on": "2015-07-01", "org": org.code, "direction": "流出", "phone": "13912345678",
-                "dues_paid_through": "2026-10", "region": "江苏省南京市", "employer": "示例公司"}
+                "dues_paid_through": last_month(), "region": "江苏省南京市", "employer": "示例公司"}
         data.update(fields)
         holds = data.pop("holds_relationship", True)
         with tenant_scope(tenant.id):

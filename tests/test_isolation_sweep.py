@@ -40,6 +40,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing.converters import AnyConverter
 
+from portal.core import clock
 from portal.auth.access import Principal
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.extensions import db
@@ -77,7 +78,7 @@ PARAMS = {
     # a workflow step in the URL: every step of transfers and agreements is probed
     "step": ("values", ["accept", "return", "resubmit", "cancel", "arrive", "reissue", "countersign", "decline",
                         "terminate"]),
-    "year": ("value", date.today().year), "fmt": ("value", "xlsx"), "format": ("value", "xlsx"),
+    "year": ("value", clock.today().year), "fmt": ("value", "xlsx"), "format": ("value", "xlsx"),
 }
 # Generic names (<id>, <code>) are read by the path segment before them.
 GENERIC = ("id", "code", "pk", "object_id")
@@ -155,7 +156,7 @@ def build_world(make) -> World:
     with tenant_scope(b_tenant.id):
         pb = _principal(b_user, B)
         contact = members.record_contact(pb, members.get(pb, b_members[0].id),
-                                         {"on": date.today().isoformat(), "channel": "电话", "note": "乙方联系备注"})
+                                         {"on": clock.today().isoformat(), "channel": "电话", "note": "乙方联系备注"})
         db.session.commit()
         foreign["contact"] = contact.id
     with tenant_scope(_tenant(A).id):
@@ -262,7 +263,7 @@ def _letter_batch(foreign, notes, b_user):
         from portal.letters import services as letter_services
         tb = _tenant(B)
         with tenant_scope(tb.id):
-            batch = letter_services.start_day_batch(_principal(b_user, B), date.today().isoformat(), "")
+            batch = letter_services.start_day_batch(_principal(b_user, B), clock.today().isoformat(), "")
             _commit()
             foreign["letter_batch"] = batch.id
     except (ImportError, AttributeError, TypeError) as exc:
@@ -277,7 +278,7 @@ def _agreement_objects(foreign, notes, member_markers, *, b_user, b_members, b_b
         notes.append("no portal.exchange.agreements/notices: agreements and notices not built")
         return
     tb, tc = _tenant(B), _tenant(C)
-    today = date.today()
+    today = clock.today()
     data = {"host_org": c_branch.code, "origin_org": b_branch.code, "scope": "members", "members": [b_members[0].id],
             "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=365)).isoformat(),
             "report_every": "quarter", "note": "乙方协议备注"}
@@ -382,7 +383,7 @@ def _text_of(resp) -> str:
 def _body(foreign: dict, a_other_org: str) -> dict:
     """A plausible body naming B's objects wherever a field names one. Registry addressees (to_org,
     host_org) are A's own: addressing another tenant's registry entry is allowed by design."""
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     f = foreign.get
     return {
         "member": f("member"), "members": [f("member")], "member_id": f("member"), "ids": [f("member")],

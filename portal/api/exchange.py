@@ -2,7 +2,6 @@
 attendance, the deadline counts. Thin over portal.exchange services, with the same checks as the
 pages. Both tenants address a shared transfer or agreement by the same id under their own
 /t/<code>/ path; a third tenant gets 404."""
-from datetime import date
 
 from flask import g, jsonify, request
 
@@ -17,6 +16,7 @@ from portal.exchange.views import pdf_response
 from portal.extensions import db
 from portal.i18n import _
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 
 def _paged(query, to_dict):
@@ -194,7 +194,7 @@ def api_record_attendance(agreement_id):
 @permission(READ)
 def api_dashboard():
     jobs.sweep(tenant_id=g.tenant.id)
-    today = date.today()
+    today = clock.today()
     return jsonify({"as_of": today.isoformat(),
                     **dashboard.counts(g.tenant.id, today, org=limit_org(g.principal)),
                     "agreements": dashboard.agreement_counts(g.tenant.id, today)})
@@ -204,7 +204,7 @@ def api_dashboard():
 @upper_only
 def api_region_exchange(code):
     tenants = region_tenants(g.user, code)
-    return jsonify({"region": code, "as_of": date.today().isoformat(), "items": dashboard.region_rows(tenants)})
+    return jsonify({"region": code, "as_of": clock.today().isoformat(), "items": dashboard.region_rows(tenants)})
 
 
 @bp.get("/t/<tenant>/notifications")

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.tenancy.scoping import TenantScoped
+from portal.core import clock
 
 
 class AuditEntry(TenantScoped, db.Model):
@@ -14,7 +15,7 @@ class AuditEntry(TenantScoped, db.Model):
                       Index("ix_audit_object", "tenant_id", "object_type", "object_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, server_default=func.now())
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, server_default=func.now())
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     username: Mapped[str] = mapped_column(String(60), default="")
     action: Mapped[str] = mapped_column(String(30), nullable=False)

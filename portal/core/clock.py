@@ -35,3 +35,9 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The naive-UTC interval [start, end) of a calendar day in Asia/Shanghai."""
     start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_ZONE).astimezone(UTC).replace(tzinfo=None)
     return start, start + timedelta(days=1)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored time for the API: ISO 8601 in Beijing time with its offset (…T13:31:00+08:00)."""
+    local = to_local(value)
+    return local.isoformat(timespec="seconds") if local else None

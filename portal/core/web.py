@@ -1,12 +1,15 @@
 """Request plumbing shared by every feature: the tenant in the URL, the access check, error
 answers (HTML for pages, the api.md JSON shape for /api/), and the template context."""
+from datetime import datetime
+
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.auth.access import Unauthenticated, authorize_request, public
-from portal.core.errors import Conflict, PortalError
+from portal.core import clock, labels
+from portal.core.errors import PortalError
 from portal.extensions import db
 from portal.i18n import _
 from portal.tenancy.context import leave_request_tenant
@@ -90,6 +93,17 @@ def init_app(app):
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise exc
         return error_response(500, "internal", HTTP_MESSAGES[500])
+
+    @app.template_filter("localtime")
+    def _localtime(value, fmt="%Y-%m-%d %H:%M"):
+        """Stored UTC times shown as Beijing time; dates pass through unchanged."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, datetime):
+            value = clock.to_local(value)
+        return value.strftime(fmt)
+
+    app.add_template_filter(labels.label, "v")
 
     @app.context_processor
     def _context():

@@ -23,6 +23,7 @@ from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 # The documented demo password (README). DEMO ONLY: override with DEMO_PASSWORD.
 DEFAULT_PASSWORD = "Demo-2026-only!"
@@ -58,7 +59,7 @@ def seed(password: str = DEFAULT_PASSWORD, today: date | None = None, *, progres
     tenants = db.session.execute(db.select(Tenant).filter_by(active=True).order_by(Tenant.code)).scalars().all()
     if not tenants:
         raise DemoRefused("no tenants in the database: run `flask tenants sync` first")
-    today = today or date.today()
+    today = today or clock.today()
     used_ids: set[str] = set()
     shared_hash: dict = {}
     results = []

@@ -36,6 +36,7 @@ from portal.orgs.models import Organization
 from portal.orgs.services import PHONE_RE
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 MAX_MEMBERS = 500
 MAX_TERM_DAYS = 5 * 366
@@ -44,7 +45,7 @@ STEP_LABELS = {"countersign": "会签", "decline": "拒绝", "terminate": "终�
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return clock.utcnow()
 
 
 def _text(data: dict, key: str, limit: int, *, required: bool = False, message: str = "") -> str:
@@ -234,7 +235,7 @@ def propose(principal, data: dict) -> Agreement:
     report_every = data.get("report_every") or "quarter"
     if report_every not in REPORT_EVERY:
         raise ValidationFailed({"report_every": _("通报频次应为 month（每月）或 quarter（每季度）")})
-    today = date.today()
+    today = clock.today()
     starts_on = _date(data, "starts_on") or today
     ends_on = _date(data, "ends_on")
     if ends_on is None:
@@ -316,7 +317,7 @@ def countersign(principal, agreement_id, data: dict | None = None) -> Agreement:
         raise Forbidden(_("协议应由对方会签"))
     if a.state != PROPOSED:
         raise _wrong_state(a, "countersign")
-    today = date.today()
+    today = clock.today()
     if a.ends_on < today:
         raise Conflict(_("协议期限已过，不能会签"))
     with flushing():
@@ -371,7 +372,7 @@ def _end(principal, a: Agreement, side: str, state: str, action: str, reason: st
     """Decline or terminate: record the end with its reason and tell the other side."""
     with flushing():
         a.state = state
-        a.end_reason, a.ended_on, a.ended_by_side = reason, date.today(), side
+        a.end_reason, a.ended_on, a.ended_by_side = reason, clock.today(), side
         db.session.flush()
         record(principal.user, action, "agreement", a.id, after={"state": a.state, "reason": reason},
                summary=a.number, tenant_id=principal.tenant.id)
@@ -400,7 +401,7 @@ def allowed_steps(principal, a: Agreement) -> list[str]:
 
 def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Agreements past their end date expire (active ones, and proposals nobody signed). Idempotent."""
-    today = today or date.today()
+    today = today or clock.today()
     query = db.select(Agreement.id).filter(Agreement.state.in_((ACTIVE, PROPOSED)), Agreement.ends_on < today)
     if tenant_id is not None:
         query = query.filter(or_(Agreement.tenant_id == tenant_id, Agreement.other_tenant_id == tenant_id))

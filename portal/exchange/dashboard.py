@@ -9,6 +9,7 @@ from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROP
 from portal.exchange.shared import subtree_ids, visible
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 DUE_WITHIN_DAYS = 3
 ENDING_WITHIN_DAYS = 30
@@ -36,7 +37,7 @@ def _side(tenant_id: int, box: str, org=None):
 
 def counts(tenant_id: int, today: date | None = None, org=None) -> dict:
     """{"outgoing": {bucket: n}, "incoming": {bucket: n}} for one tenant."""
-    today = today or date.today()
+    today = today or clock.today()
     out = {}
     with cross_tenant():
         for box in ("outgoing", "incoming"):
@@ -49,7 +50,7 @@ def counts(tenant_id: int, today: date | None = None, org=None) -> dict:
 
 
 def items(tenant_id: int, box: str, bucket: str, today: date | None = None, limit: int = 20, org=None) -> list:
-    today = today or date.today()
+    today = today or clock.today()
     query = visible(Transfer, tenant_id).filter(_side(tenant_id, box, org), _conditions(today)[bucket])
     order = Transfer.letter_valid_until if bucket in ("awaiting_arrival", "letter_overdue") else Transfer.reply_due_on
     with cross_tenant():
@@ -57,7 +58,7 @@ def items(tenant_id: int, box: str, bucket: str, today: date | None = None, limi
 
 
 def agreement_counts(tenant_id: int, today: date | None = None) -> dict:
-    today = today or date.today()
+    today = today or clock.today()
     with cross_tenant():
         awaiting = db.session.execute(db.select(func.count(Agreement.id)).filter(
             Agreement.state == PROPOSED,
@@ -75,5 +76,5 @@ def agreement_counts(tenant_id: int, today: date | None = None) -> dict:
 
 def region_rows(tenants, today: date | None = None) -> list[dict]:
     """Counts per county for an upper-level reader (aggregates only, no names)."""
-    today = today or date.today()
+    today = today or clock.today()
     return [{"tenant": {"code": t.code, "name": t.name}, **counts(t.id, today)} for t in tenants]

@@ -15,6 +15,7 @@ from portal.members import services as members
 from portal.members.rules import full_years, parse_ym
 from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 
 @dataclass
@@ -78,7 +79,7 @@ def pdf(tenant: Tenant, letter_id: int | None) -> bytes | None:
 
 def member_context(member, *, today: date | None = None) -> dict:
     """The member as the national forms print them (whole ID number: the letter requires it)."""
-    today = today or date.today()
+    today = today or clock.today()
     return {
         "name": member.name, "sex": member.sex, "ethnicity": member.ethnicity or "汉族",
         "age": full_years(member.birth_date, today) if member.birth_date else None,

@@ -1,7 +1,7 @@
 """What the two sides of an active agreement tell each other: the host's record of organizational
 life, and notices (三沟通: accident, violation, misconduct; and ordinary reports) that the other
 side acknowledges."""
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,10 +17,11 @@ from portal.exchange.shared import flushing, load, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return clock.utcnow()
 
 
 def _actor(principal) -> str:
@@ -73,7 +74,7 @@ def record_attendance(principal, agreement_id, data: dict) -> Attendance:
         present = True
     if on is None and "on" not in errors:
         errors["on"] = _("请填写活动日期")
-    elif on is not None and on > date.today():
+    elif on is not None and on > clock.today():
         errors["on"] = _("活动日期不能晚于今天")
     if errors:
         raise ValidationFailed(errors)
@@ -110,7 +111,7 @@ def attendance(principal, a: Agreement, *, member_ids: list[int] | None = None, 
 def attendance_to_dict(row: Attendance) -> dict:
     return {"id": row.id, "member": {"id": row.member_id, "name": row.member_name}, "on": row.on.isoformat(),
             "activity": row.activity, "present": row.present, "recorded_by": row.recorded_by_name,
-            "recorded_at": row.recorded_at.isoformat(timespec="seconds")}
+            "recorded_at": clock.iso(row.recorded_at)}
 
 
 # ---- notices (either side posts, the other acknowledges) ----
@@ -122,7 +123,7 @@ def post(principal, agreement_id, data: dict) -> Notice:
                                           k="；".join(f"{k}（{v}）" for k, v in NOTICE_LABELS.items()))})
     body = agreements._text(data, "body", 2000, required=True, message=_("请填写通报内容"))
     occurred_on = agreements._date(data, "occurred_on")
-    if occurred_on and occurred_on > date.today():
+    if occurred_on and occurred_on > clock.today():
         raise ValidationFailed({"occurred_on": _("发生日期不能晚于今天")})
     a, side = _active(principal, agreement_id)
     member = agreements.covered_member(a, data["member"]) if data.get("member") not in (None, "") else None
@@ -163,7 +164,7 @@ def acknowledge(principal, agreement_id, notice_id) -> Notice:
     if notice.from_side == side:
         raise Forbidden(_("本方发出的通报由对方确认"))
     if notice.acked_at is not None:
-        raise Conflict(_("该通报已于 %(d)s 确认", d=notice.acked_at.strftime("%Y-%m-%d %H:%M")))
+        raise Conflict(_("该通报已于 %(d)s 确认", d=clock.to_local(notice.acked_at).strftime("%Y-%m-%d %H:%M")))
     now = _now()
     with flushing():
         # Conditional: of two people acknowledging at once, one wins and the other gets a 409.
@@ -185,7 +186,7 @@ def notice_to_dict(n: Notice) -> dict:
     return {"id": n.id, "kind": n.kind, "kind_label": n.kind_label, "from_side": n.from_side,
             "member": {"id": n.member_id, "name": n.member_name} if n.member_id else None,
             "occurred_on": n.occurred_on.isoformat() if n.occurred_on else None, "body": n.body,
-            "posted_by": n.posted_by_name, "posted_at": n.posted_at.isoformat(timespec="seconds"),
+            "posted_by": n.posted_by_name, "posted_at": clock.iso(n.posted_at),
             "acked": n.acked_at is not None,
-            "acked_at": n.acked_at.isoformat(timespec="seconds") if n.acked_at else None,
+            "acked_at": clock.iso(n.acked_at) if n.acked_at else None,
             "acked_by": n.acked_by_name or None}

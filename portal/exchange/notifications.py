@@ -1,7 +1,6 @@
 """The in-app inbox of each organization: what the other side did. With SMTP configured the same
 message goes out by email from a background job (enqueued after the step commits)."""
 import smtplib
-from datetime import datetime
 from email.message import EmailMessage
 
 from flask import after_this_request, current_app, has_request_context
@@ -12,6 +11,7 @@ from portal.exchange.models import NOTIFICATION_KINDS, Notification
 from portal.exchange.shared import flushing, limit_org, subtree_ids
 from portal.i18n import _
 from portal.jobs.queue import enqueue, handler
+from portal.core import clock
 
 _PENDING = "exchange_pending_emails"
 
@@ -23,7 +23,7 @@ def notify(kind: str, *, tenant_id: int, org_id: int | None, from_tenant_id: int
         raise ValueError(f"unknown notification kind {kind}")
     note = Notification(tenant_id=tenant_id, org_id=org_id, from_tenant_id=from_tenant_id, kind=kind,
                         subject_type=subject_type, subject_id=subject_id, message=message[:2000], data=data,
-                        created_at=datetime.now())
+                        created_at=clock.utcnow())
     with flushing():
         db.session.add(note)
     db.session.info.setdefault(_PENDING, []).append((tenant_id, note.id))
@@ -86,7 +86,7 @@ def unread_count(principal) -> int:
 
 
 def mark_read(principal, notes) -> int:
-    now = datetime.now()
+    now = clock.utcnow()
     count = 0
     for note in notes:
         if note.read_at is None:
@@ -112,7 +112,7 @@ def badge(principal) -> dict:
 def to_dict(note: Notification) -> dict:
     return {"id": note.id, "kind": note.kind, "label": note.kind_label, "message": note.message,
             "subject": {"type": note.subject_type, "id": note.subject_id} if note.subject_type else None,
-            "org_id": note.org_id, "created_at": note.created_at.isoformat(timespec="seconds"),
+            "org_id": note.org_id, "created_at": clock.iso(note.created_at),
             "read": note.read_at is not None, "data": note.data}
 
 
@@ -161,6 +161,6 @@ def send_emails(job, ids=()):
                 msg.set_content(note.message + "\n\n" + _("请登录平台查看详情。"))
                 smtp.send_message(msg)
                 sent += 1
-            note.emailed_at = datetime.now()
+            note.emailed_at = clock.utcnow()
             db.session.commit()
     return {"sent": sent}

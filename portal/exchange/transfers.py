@@ -40,6 +40,7 @@ from portal.members.rules import full_years
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 NOTE_LIMIT = 1000
 BOXES = ("outgoing", "incoming")
@@ -48,7 +49,7 @@ BOXES = ("outgoing", "incoming")
 # ---- small helpers ----
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return clock.utcnow()
 
 
 def _actor_name(principal) -> str:
@@ -165,7 +166,7 @@ def snapshot(member: Member) -> dict:
     return {
         "name": member.name, "sex": member.sex, "ethnicity": member.ethnicity,
         "birth_date": d(member.birth_date),
-        "age": full_years(member.birth_date, date.today()) if member.birth_date else None,
+        "age": full_years(member.birth_date, clock.today()) if member.birth_date else None,
         "id_masked": member.id_masked, "education": member.education, "joined_on": d(member.joined_on),
         "category": member.category, "phone": member.phone, "direction": member.direction,
         "move_reason": member.move_reason, "moved_on": d(member.moved_on), "region": member.region,
@@ -225,7 +226,7 @@ def submit(principal, data: dict) -> Transfer:
         t = Transfer(tenant_id=me, other_tenant_id=receiver.id, member_id=member.id, member_name=member.name,
                      member_snapshot=snapshot(member), from_org_id=member.org_id, to_org_id=to_org.id,
                      state=SUBMITTED, note=note, submitted_at=now,
-                     reply_due_on=now.date() + timedelta(days=receiver.reply_deadline_days or 15),
+                     reply_due_on=clock.today() + timedelta(days=receiver.reply_deadline_days or 15),
                      created_by=getattr(principal.user, "id", None), created_at=now)
         db.session.add(t)
         db.session.flush()
@@ -325,7 +326,7 @@ def resubmit(principal, transfer_id, data: dict | None = None) -> Transfer:
         t.member_name = member.name
         t.from_org_id = member.org_id
         t.submitted_at = now
-        t.reply_due_on = now.date() + timedelta(days=receiver.reply_deadline_days or 15)
+        t.reply_due_on = clock.today() + timedelta(days=receiver.reply_deadline_days or 15)
         db.session.flush()
         _event(principal, t, "resubmit", before, note=t.note if note is not None else "")
         _audit(principal, t, "resubmit", _("重新提交 %(n)s 的组织关系转接", n=t.member_name),
@@ -362,7 +363,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The receiver confirms the member reported: the receipt is issued and the member moves from
     the sender's register to the receiver's in this one transaction."""
     data = data or {}
-    today = date.today()
+    today = clock.today()
     raw = data.get("arrived_on")
     if isinstance(raw, (list, dict, bool, int, float)):
         raise ValidationFailed({"arrived_on": _("日期格式应为YYYY-MM-DD")})
@@ -477,7 +478,7 @@ def step(principal, transfer_id, name: str, data: dict | None = None) -> Transfe
 def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Accepted transfers whose letter validity passed without arrival turn `overdue`. Idempotent;
     commits each change on its own (a concurrent step wins, the sweep skips that one)."""
-    today = today or date.today()
+    today = today or clock.today()
     query = db.select(Transfer.id).filter(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)
     if tenant_id is not None:
         query = query.filter(or_(Transfer.tenant_id == tenant_id, Transfer.other_tenant_id == tenant_id))
@@ -641,7 +642,7 @@ def to_dict(t: Transfer, principal=None, *, with_history: bool = False) -> dict:
                    "new_id": t.new_member_id if principal is None or is_receiver(principal, t) else None},
         "from_org": _org_dict(t.from_org), "to_org": _org_dict(t.to_org),
         "note": t.note, "return_reason": t.return_reason or None, "return_note": t.return_note or None,
-        "return_count": t.return_count, "submitted_at": t.submitted_at.isoformat(timespec="seconds"),
+        "return_count": t.return_count, "submitted_at": clock.iso(t.submitted_at),
         "reply_due_on": t.reply_due_on.isoformat(),
         "letter": {"number": t.letter_number, "issued_on": t.letter_issued_on.isoformat(),
                    "valid_until": t.letter_valid_until.isoformat() if t.letter_valid_until else None,
@@ -654,7 +655,7 @@ def to_dict(t: Transfer, principal=None, *, with_history: bool = False) -> dict:
         out["allowed"] = allowed_steps(principal, t)
     if with_history and principal is not None:
         out["history"] = [{
-            "at": e.at.isoformat(timespec="seconds"), "action": e.action, "from_state": e.from_state or None,
+            "at": clock.iso(e.at), "action": e.action, "from_state": e.from_state or None,
             "to_state": e.to_state, "by": e.actor_name, "reason": e.reason or None, "note": e.note or None,
             "letter_number": e.letter_number or None,
         } for e in history(principal, t)]

@@ -5,13 +5,13 @@ run twice (a finished job is not run again), and records its progress in the `jo
 """
 import logging
 import uuid
-from datetime import datetime
 
 from flask import current_app
 
 from portal.extensions import db
 from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from portal.tenancy.context import tenant_scope
+from portal.core import clock
 
 log = logging.getLogger(__name__)
 _HANDLERS: dict = {}
@@ -85,7 +85,7 @@ def run_job(job_id: str, tenant_id: int) -> None:
             db.session.rollback()
             job = db.session.get(Job, job_id)
             job.state, job.error = FAILED, str(exc)[:2000] or type(exc).__name__
-            job.finished_at = datetime.utcnow()
+            job.finished_at = clock.utcnow()
             db.session.commit()
             log.exception("job %s (%s) failed", job_id, job.kind)
             if current_app.config.get("TESTING") and current_app.config.get("JOBS_RAISE"):
@@ -93,7 +93,7 @@ def run_job(job_id: str, tenant_id: int) -> None:
             return
         job = db.session.get(Job, job_id)
         job.state, job.result, job.progress = DONE, result or {}, 100
-        job.finished_at = datetime.utcnow()
+        job.finished_at = clock.utcnow()
         db.session.commit()
 
 

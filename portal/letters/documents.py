@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.letters import services
 from portal.letters.models import ACTIVITY_CARD, CERTIFICATE_LETTER, OPEN_LETTER, VALID, Letter, LetterBatch
+from portal.core import clock
 
 CERTIFICATE_MAX_DAYS = 183      # away six months or less
 CHECK_YEARS = 5                 # rows of 年度查验 printed on a new card
@@ -56,7 +57,7 @@ def member_context(member, today: date | None = None) -> dict:
     """The member as the print templates take it (whole ID number: the national forms print it)."""
     from portal.members.rules import full_years
     from portal.members.services import id_number_of
-    today = today or date.today()
+    today = today or clock.today()
     org_name = member.org.name if member.org else ""
     return {
         "name": member.name, "sex": member.sex, "ethnicity": member.ethnicity or "汉族",
@@ -81,7 +82,7 @@ def _tenant(principal):
 
 
 def clean_certificate(data: dict, today: date | None = None) -> dict:
-    today = today or date.today()
+    today = today or clock.today()
     errors, out = {}, {}
     for key in ("to_place", "reason", "valid_until"):
         if data.get(key) is not None and not isinstance(data[key], str):
@@ -147,7 +148,7 @@ def issue_activity_card(principal, member) -> Letter:
     if current is not None:
         raise Conflict(_("该党员已有有效的流动党员活动证（证号 %(n)s），如需补发请先作废原证", n=current.number))
     tenant = _tenant(principal)
-    year = date.today().year
+    year = clock.today().year
     context = {
         "member": member_context(member), "from_org": member.org.name if member.org else "",
         "destination": member.region or "", "check_years": list(range(year + 1, year + 1 + CHECK_YEARS)),

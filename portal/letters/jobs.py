@@ -15,6 +15,7 @@ from portal.jobs.queue import handler, progress
 from portal.letters import services
 from portal.letters.models import Letter, LetterBatch
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5
@@ -89,7 +90,7 @@ def batch_job(job, batch_id=None):
     batch = db.session.get(LetterBatch, batch.id)
     batch.pdf = combined
     batch.pdf_sha256 = hashlib.sha256(combined).hexdigest()
-    batch.rendered_at = datetime.utcnow()
+    batch.rendered_at = clock.utcnow()
     db.session.commit()
     return {"batch_id": batch.id, "count": total, "stored": stored, "pages": page_count,
             "pdf_sha256": batch.pdf_sha256, "bytes": len(combined)}

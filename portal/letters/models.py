@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.extensions import db
 from portal.i18n import lazy
 from portal.tenancy.scoping import TenantScoped
+from portal.core import clock
 
 # Kinds of documents (the print templates of portal/letters/render.py).
 INTRODUCTION = "introduction"
@@ -92,7 +93,7 @@ class Letter(TenantScoped, db.Model):
     render_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # last render job
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
 
     @property
     def kind_label(self) -> str:
@@ -100,7 +101,7 @@ class Letter(TenantScoped, db.Model):
 
     def effective_state(self, today: date | None = None) -> str:
         """valid, used, void, or overdue (valid but past its validity)."""
-        today = today or date.today()
+        today = today or clock.today()
         if self.state == VALID and self.valid_until is not None and self.valid_until < today:
             return OVERDUE
         return self.state
@@ -149,7 +150,7 @@ class LetterBatch(TenantScoped, db.Model):
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
 
     BATCH_OPEN_LETTER = "open_letter"
     BATCH_DAY = "day"

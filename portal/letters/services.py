@@ -31,6 +31,7 @@ from portal.letters.models import (ACTIVITY_CARD, AGREEMENT, KIND_LABELS, KINDS,
                                    VALID, VOID, Letter, LetterBatch)
 from portal.tenancy.context import current_tenant_id
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ def store_pdf(letter: Letter, pdf: bytes) -> None:
     letter.pdf = pdf
     letter.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     letter.pdf_void = letter.state == VOID
-    letter.rendered_at = datetime.utcnow()
+    letter.rendered_at = clock.utcnow()
     letter.render_count = (letter.render_count or 0) + 1
     db.session.flush()
 
@@ -268,7 +269,7 @@ def render_later(letters: list[Letter], actor=None, *, force: bool = False, stri
         return None
     params = {"letter_ids": [x.id for x in letters]}
     if force:
-        params["requested_at"] = datetime.utcnow().isoformat()
+        params["requested_at"] = clock.utcnow().isoformat()
     job = schedule_job("letters.render", params, total=len(letters), user_id=getattr(actor, "id", None))
     for letter in letters:
         letter.job_id = job.id
@@ -372,7 +373,7 @@ def issue(kind: str, *, actor, subject_type: str, subject_id: int, context: dict
     if not isinstance(context, dict):
         raise ValueError("context must be a dict")
     tenant = _current_tenant()
-    today = date.today()
+    today = clock.today()
     valid_until = _validity(validity_days, context, today)
     if validity_days is not None and "validity_days" not in context:
         context = {**context, "validity_days": validity_days}
@@ -392,7 +393,7 @@ def issue_many(kind: str, items: list[tuple[str, int, dict]], *, actor) -> list[
     if kind not in KINDS:
         raise ValueError(f"unknown letter kind {kind!r}")
     tenant = _current_tenant()
-    today = date.today()
+    today = clock.today()
     numbers = numbering.next_numbers(tenant.id, kind, today.year, len(items))
     return [_create(kind, tenant, seq, actor=actor, subject_type=st, subject_id=sid, context=ctx,
                     valid_until=_validity(None, ctx, today), today=today)
@@ -413,7 +414,7 @@ def void(actor, letter, reason: str = "") -> None:
     before = fresh.state
     fresh.state = VOID
     fresh.void_reason = reason
-    fresh.voided_at = datetime.utcnow()
+    fresh.voided_at = clock.utcnow()
     if fresh.kind == ACTIVITY_CARD and fresh.subject_type == "member":
         from portal.letters import documents
         documents.card_voided(actor, fresh)
@@ -431,7 +432,7 @@ def mark_used(actor, letter) -> None:
     if fresh.state == VOID:
         raise Conflict(_("该文书已作废，不能再使用"))
     fresh.state = USED
-    fresh.used_at = datetime.utcnow()
+    fresh.used_at = clock.utcnow()
     record(actor, "use", "letter", fresh.id, before={"state": VALID}, after={"state": USED},
            summary=f"{fresh.kind_label} {fresh.number}")
     db.session.flush()
@@ -498,7 +499,7 @@ def search(principal, *, kind: str = "", state: str = "", on=None, q: str = "", 
             errors["kind"] = _("文书类型无效")
         else:
             query = query.filter(Letter.kind == kind)
-    today = date.today()
+    today = clock.today()
     if state:
         if state not in STATES:
             errors["state"] = _("状态应为：有效、已使用、已逾期、已作废")

@@ -3,7 +3,6 @@ re-render, void), the member documents, and the batches (open letter, all letter
 import io
 import re
 import zipfile
-from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
 
@@ -16,6 +15,7 @@ from portal.i18n import _
 from portal.letters import documents, services
 from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetterForm, VoidForm, put_errors
 from portal.letters.models import STATE_LABELS, STATES
+from portal.core import clock
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
 
@@ -82,7 +82,7 @@ def index():
         query = services.search(g.principal)
     letters = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
                           error_out=False)
-    day_form = DayBatchForm(formdata=None, date=date.today().isoformat())
+    day_form = DayBatchForm(formdata=None, date=clock.today().isoformat())
     day_form.kind.choices = _kind_choices(_("全部类型"))
     return render_template("letters/pages/index.html", letters=letters, filters=filters,
                            kinds=services.kind_choices(), states=[(s, str(STATE_LABELS[s])) for s in STATES],

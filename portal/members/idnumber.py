@@ -7,6 +7,7 @@ from stdnum import exceptions
 from stdnum.cn import ric
 
 from portal.i18n import _
+from portal.core import clock
 
 
 class InvalidIdNumber(ValueError):
@@ -36,7 +37,7 @@ def validate(raw: str) -> tuple[str, date]:
         born = ric.get_birth_date(number)
     except (exceptions.ValidationError, ValueError):
         raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期"))
-    if born > date.today() or born.year < 1900:
+    if born > clock.today() or born.year < 1900:
         raise InvalidIdNumber(_("身份证号中的出生日期不是有效日期"))
     # Only the check digit and the birth date: old region codes stay valid on real cards.
     if ric.calc_check_digit(number) != number[17]:

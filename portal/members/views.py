@@ -1,6 +1,5 @@
 """Pages of the member register: the lists (流出 / 流入), a member's page with the contact history,
 and the forms to register, edit and record a contact. Thin: parse, call services, render."""
-from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
@@ -15,6 +14,7 @@ from portal.i18n import _
 from portal.members import idnumber, rules, services
 from portal.members.forms import ETHNICITIES, FORM_FIELDS, ContactForm, MemberForm, options
 from portal.members.models import DIRECTION_KEYS
+from portal.core import clock
 
 bp = Blueprint("members", __name__, url_prefix="/t/<tenant>/members")
 
@@ -119,7 +119,7 @@ def index():
     pages = max(1, -(-counts[tab] // per_page))
     pagination = db.paginate(services.search(principal, direction=tab, **filters), page=min(page, pages),
                              per_page=per_page, error_out=False, count=True)
-    today = date.today()
+    today = clock.today()
     cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
     return render_template(
         "members/index.html", tab=tab, counts=counts, pagination=pagination, filters=filters,
@@ -137,8 +137,8 @@ def _show_page(member, contact_form=None, *, status=200):
     contacts = db.paginate(services.contacts_query(member), page=page, per_page=20, error_out=False,
                            count=True)
     if contact_form is None:
-        contact_form = ContactForm(formdata=None, on=date.today().isoformat())
-    today = date.today()
+        contact_form = ContactForm(formdata=None, on=clock.today().isoformat())
+    today = clock.today()
     cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
     reveal = services.may_see_id(principal)
     return render_template(

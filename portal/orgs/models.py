@@ -1,12 +1,13 @@
 from datetime import datetime
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, ForeignKeyConstraint, Integer, String, Text,
+from sqlalchemy import (Boolean, DateTime, ForeignKeyConstraint, Integer, String, Text,
                         UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.i18n import lazy
 from portal.tenancy.scoping import TenantScoped
+from portal.core import clock
 
 KINDS = ("基层党委", "党总支", "党支部", "临时党支部", "流动党员党支部", "流动党员服务站", "驻外流动党员党组织")
 ROLES = ("host", "origin", "both")
@@ -40,8 +41,8 @@ class Organization(TenantScoped, db.Model):
     industries: Mapped[str] = mapped_column(Text, default="")
     accepting: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now(), onupdate=clock.utcnow)
 
     parent = relationship("Organization", remote_side=[id], foreign_keys=[parent_id],
                           primaryjoin="Organization.parent_id == Organization.id", viewonly=True)

@@ -7,6 +7,7 @@ from portal.auth.roles import READ
 from portal.core.errors import ValidationFailed
 from portal.i18n import _
 from portal.reports import services
+from portal.core import clock
 
 bp = Blueprint("reports", __name__)
 
@@ -27,7 +28,7 @@ def stats():
 def region(region):
     tenants = region_tenants(g.user, region)
     try:
-        as_of = date.fromisoformat(request.args["as_of"]) if request.args.get("as_of") else date.today()
+        as_of = date.fromisoformat(request.args["as_of"]) if request.args.get("as_of") else clock.today()
     except ValueError:
         raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
     result = services.region_stats(tenants, region, as_of)

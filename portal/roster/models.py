@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 from portal.tenancy.scoping import TenantScoped
+from portal.core import clock
 
 QUEUED, RUNNING, DONE, REJECTED = "queued", "running", "done", "rejected"
 
@@ -25,7 +26,7 @@ class RosterImport(TenantScoped, db.Model):
     unknown_columns: Mapped[list | None] = mapped_column(JSON, nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def to_dict(self) -> dict:

@@ -6,7 +6,6 @@ and only when no row is bad are the new members written, in one transaction. Row
 this register are counted as unchanged, so importing the same file twice changes nothing.
 """
 import io
-from datetime import datetime
 
 from portal.auth.access import Principal
 from portal.auth.models import User
@@ -22,6 +21,7 @@ from portal.roster.layout import COLUMNS, FIELD_OF, HEADER_OF, REQUIRED, Unreada
 from portal.roster.models import DONE, QUEUED, REJECTED, RUNNING, RosterImport
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.core import clock
 
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
 
@@ -164,7 +164,7 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
 def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> RosterImport:
     run.state, run.errors, run.rows, run.written, run.unchanged = state, errors or [], rows, written, unchanged
     run.progress = 100
-    run.finished_at = datetime.utcnow()
+    run.finished_at = clock.utcnow()
     db.session.commit()
     return run
 

@@ -4,6 +4,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.core import clock
 
 
 class Tenant(db.Model):
@@ -28,7 +29,7 @@ class Tenant(db.Model):
     postcode: Mapped[str] = mapped_column(String(10), default="")
     seal: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
 
     @property
     def province_code(self) -> str:

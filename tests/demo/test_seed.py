@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from portal.core import clock
 from portal.audit.models import AuditEntry
 from portal.auth.models import RoleGrant, User
 from portal.core import crypto
@@ -49,7 +50,7 @@ def test_seed_fills_every_tenant_through_the_services(dev_app):
     assert f"Password for every demo user: {demo.DEFAULT_PASSWORD}" in result.output
     assert result.output.count(demo.DEFAULT_PASSWORD) == 1  # printed once
 
-    today = date.today()
+    today = clock.today()
     with dev_app.app_context(), cross_tenant():
         tenants = {t.id: t for t in db.session.execute(db.select(Tenant)).scalars()}
         assert sorted(t.code for t in tenants.values()) == sorted(DEMO_CODES)
@@ -193,7 +194,7 @@ def test_a_tenant_without_a_profile_gets_the_generic_one_and_the_given_password(
         assert "130104" not in vocab.PROFILES
         profile = vocab.generic_profile(tenant.code, tenant.name)
         with tenant_scope(tenant.id):
-            result = demo.seed_tenant(tenant, profile, "Another-demo-pw-9", date.today(), set(), {})
+            result = demo.seed_tenant(tenant, profile, "Another-demo-pw-9", clock.today(), set(), {})
             db.session.commit()
         assert result.members == profile.members and result.orgs == len(profile.orgs)
         with tenant_scope(tenant.id):

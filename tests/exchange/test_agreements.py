@@ -1,15 +1,16 @@
 """Co-management agreements: proposal, countersign or decline, termination, expiry on the end date,
 the host's attendance record seen by the origin, notices and their acknowledgement."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import time_machine
 
+from portal.core import clock
 from portal.exchange.models import Agreement, Attendance, Notice, Notification
 from tests.conftest import login
 from tests.exchange.conftest import A, B, C, pdf_text, rows
 from tests.factories import id_number
 
-NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+NEXT_YEAR = (clock.today() + timedelta(days=365)).isoformat()
 
 
 def propose(api, world, members=None, **extra):
@@ -39,7 +40,7 @@ def test_agreement_life(api, world):
     assert rows(Notification, kind="agreement_proposed")[0].tenant_id == world.tenant_ids[B]
     # Nothing under way before the signature.
     assert api("b_clerk").post(f"/t/{B}/agreements/{aid}/attendance",
-                               {"member": m.id, "on": date.today().isoformat(), "activity": "主题党日"}).status_code == 409
+                               {"member": m.id, "on": clock.today().isoformat(), "activity": "主题党日"}).status_code == 409
     assert api("a_clerk").get(f"/t/{A}/agreements/{aid}/document.pdf").status_code == 404
     assert api("a_clerk").post(f"/t/{A}/agreements/{aid}/countersign").status_code == 403
 
@@ -53,7 +54,7 @@ def test_agreement_life(api, world):
 
     # Attendance: the host records, for covered members, within the term.
     post = api("b_clerk").post
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     resp = post(f"/t/{B}/agreements/{aid}/attendance", {"member": m.id, "on": today, "activity": "主题党日活动",
                                                          "present": True})
     assert resp.status_code == 201, resp.get_json()
@@ -109,7 +110,7 @@ def test_decline_needs_a_reason(api, world):
 
 def test_agreement_expires_on_its_end_date(api, world):
     m = world.member()
-    ends = date.today() + timedelta(days=10)
+    ends = clock.today() + timedelta(days=10)
     aid = propose(api, world, members=[m.id], ends_on=ends.isoformat())["id"]
     api("b_clerk").post(f"/t/{B}/agreements/{aid}/countersign")
     with time_machine.travel(ends, tick=False):
@@ -132,7 +133,7 @@ def test_all_members_in_the_hosts_area(api, world):
     aid = body["id"]
     api("b_clerk").post(f"/t/{B}/agreements/{aid}/countersign")
     resp = api("b_clerk").post(f"/t/{B}/agreements/{aid}/attendance",
-                               {"member": there.id, "on": date.today().isoformat(), "activity": "支部学习"})
+                               {"member": there.id, "on": clock.today().isoformat(), "activity": "支部学习"})
     assert resp.status_code == 201
 
 
@@ -178,7 +179,7 @@ def test_agreement_pages_and_the_member_panel(client, world):
     assert "组织参加组织生活和党内活动" in page and f'value="{m.id}" id="m{m.id}" checked' in page
     resp = client.post(f"/t/{A}/exchange/agreements/new", data={
         "host_org": world.code("b_branch"), "scope": "members", "members": [str(m.id)], "report_every": "quarter",
-        "starts_on": date.today().isoformat(), "ends_on": NEXT_YEAR,
+        "starts_on": clock.today().isoformat(), "ends_on": NEXT_YEAR,
         "duties_host": "组织参加组织生活\n参与民主评议", "duties_origin": "收缴党费"})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     aid = rows(Agreement)[0].id
@@ -195,7 +196,7 @@ def test_agreement_pages_and_the_member_panel(client, world):
     resp = client.post(f"/t/{B}/exchange/agreements/{aid}/countersign")
     assert resp.status_code == 409 and "不能会签" in resp.get_data(as_text=True)
     resp = client.post(f"/t/{B}/exchange/agreements/{aid}/attendance",
-                       data={"member": m.id, "on": date.today().isoformat(), "activity": "七一主题党日", "present": "1"})
+                       data={"member": m.id, "on": clock.today().isoformat(), "activity": "七一主题党日", "present": "1"})
     assert resp.status_code == 302
     resp = client.post(f"/t/{B}/exchange/agreements/{aid}/notices",
                        data={"kind": "accident", "member": m.id, "body": "施工中违规操作造成事故"})

@@ -5,11 +5,12 @@ import re
 import email.policy
 import socketserver
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
 
+from portal.core import clock
 from portal.exchange.models import Notification
 from portal.extensions import db
 from tests.conftest import login
@@ -34,10 +35,10 @@ def test_dashboard_counts_for_each_side(api, world):
     assert incoming == {"due": 0, "reply_overdue": 0, "returned_repeatedly": 0, "awaiting_arrival": 0,
                         "letter_overdue": 0}
     # Jiangning replies within 15 days: due in the last three, overdue after.
-    with time_machine.travel(date.today() + timedelta(days=13), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=13), tick=False):
         assert dash(api, "b_clerk", B)[0]["due"] == 1
         assert dash(api, "a_clerk", A)[1]["due"] == 1
-    with time_machine.travel(date.today() + timedelta(days=16), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=16), tick=False):
         incoming, _ = dash(api, "b_clerk", B)
         assert incoming["reply_overdue"] == 1 and incoming["due"] == 0
         assert dash(api, "a_clerk", A)[1]["reply_overdue"] == 1
@@ -48,7 +49,7 @@ def test_dashboard_counts_for_each_side(api, world):
     api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept")
     incoming, outgoing = dash(api, "b_clerk", B)[0], dash(api, "a_clerk", A)[1]
     assert incoming["awaiting_arrival"] == 1 and outgoing["awaiting_arrival"] == 1
-    with time_machine.travel(date.today() + timedelta(days=31), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=31), tick=False):
         assert dash(api, "a_clerk", A)[1]["letter_overdue"] == 1
         assert dash(api, "b_clerk", B)[0]["letter_overdue"] == 1
         assert dash(api, "c_clerk", C) == ({k: 0 for k in incoming}, {k: 0 for k in incoming})
@@ -56,7 +57,7 @@ def test_dashboard_counts_for_each_side(api, world):
 
 def test_dashboard_page_lists_what_is_due(client, api, world):
     submit(api, world)
-    with time_machine.travel(date.today() + timedelta(days=16), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=16), tick=False):
         login(client, "b-clerk")
         page = client.get(f"/t/{B}/exchange/dashboard").get_data(as_text=True)
         assert "答复已逾期" in page and "张三" in page
@@ -72,7 +73,7 @@ def test_upper_level_sees_counts_per_county(client, api, world):
     reader = world.make.user(None, "upper_reader", username="js-reader", region="320000")
     token = world.make.token(reader)
     headers = {"Authorization": f"Bearer {token}"}
-    with time_machine.travel(date.today() + timedelta(days=16), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=16), tick=False):
         body = client.get("/api/v1/regions/320000/exchange", headers=headers).get_json()
         assert [r["tenant"]["code"] for r in body["items"]] == [B]
         assert body["items"][0]["incoming"]["reply_overdue"] == 1

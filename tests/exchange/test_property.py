@@ -5,7 +5,7 @@ resubmit, cancel, arrive, reissue, and time passing so letters turn overdue) by 
 clerks, through the same services the pages and the API call, and checks after every step that
 each person has exactly one RelationshipHold, pointing at an active register row that holds the
 relationship, in the organization the last completed transfer brought them to."""
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from portal.core import clock
 from portal.auth.access import Principal
 from portal.core.errors import PortalError
 from portal.exchange import transfers
@@ -49,7 +50,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.ctx.push()
         _reset()
         make = Factory(APP)
-        self.start = date.today()
+        self.start = clock.today()
         self.days = 0
         self.tenants, self.orgs, self.principals = {}, {}, {}
         for code in TENANTS:

@@ -1,9 +1,10 @@
 """A branch secretary acts only for their own subtree; the deadline sweep runs as a job and from
 the command line, idempotently; the API answers bad input with clear 4xx, never a 500."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import time_machine
 
+from portal.core import clock
 from portal.exchange.models import Transfer, TransferEvent
 from portal.extensions import db
 from portal.jobs.queue import enqueue, wait
@@ -47,7 +48,7 @@ def test_sweep_job_is_idempotent(api, world, app):
     # The letter ran out yesterday (set in the database: the job may run in a worker process).
     with cross_tenant():
         t = db.session.get(Transfer, tid)
-        t.letter_valid_until = date.today() - timedelta(days=1)
+        t.letter_valid_until = clock.today() - timedelta(days=1)
         db.session.commit()
     def sweep_as(code):
         tenant_id = world.tenant_ids[code]
@@ -65,7 +66,7 @@ def test_sweep_job_is_idempotent(api, world, app):
 def test_sweep_command(api, world, app):
     tid = _accepted(api, world)
     runner = app.test_cli_runner()
-    with time_machine.travel(date.today() + timedelta(days=31), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=31), tick=False):
         result = runner.invoke(args=["exchange", "sweep"])
         assert result.exit_code == 0 and "overdue transfers: 1" in result.output
         assert "overdue transfers: 0" in runner.invoke(args=["exchange", "sweep"]).output

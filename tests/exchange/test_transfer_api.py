@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import time_machine
 
+from portal.core import clock
 from portal.exchange.models import Transfer, TransferEvent
 from portal.letters.models import Letter
 from portal.members.models import Member, RelationshipHold
@@ -22,7 +23,7 @@ def test_full_workflow_moves_the_member_once_and_issues_the_documents(api, world
     tid, member = submit(api, world)
     body = api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()
     assert body["state"] == "submitted" and body["side"] == "sender" and body["allowed"] == ["cancel"]
-    assert body["reply_due_on"] == (date.today() + timedelta(days=15)).isoformat()
+    assert body["reply_due_on"] == (clock.today() + timedelta(days=15)).isoformat()
     # The receiver sees the same transfer by the same id under its own path.
     seen = api("b_clerk").get(f"/t/{B}/transfers/{tid}").get_json()
     assert seen["side"] == "receiver" and seen["allowed"] == ["accept", "return"]
@@ -35,7 +36,7 @@ def test_full_workflow_moves_the_member_once_and_issues_the_documents(api, world
     body = resp.get_json()
     assert body["state"] == "accepted"
     assert body["letter"]["number"] == "（朝组）字第 1 号"
-    assert body["letter"]["valid_until"] == (date.today() + timedelta(days=30)).isoformat()
+    assert body["letter"]["valid_until"] == (clock.today() + timedelta(days=30)).isoformat()
     letter = rows(Letter, kind="introduction")[0]
     assert letter.tenant_id == world.tenant_ids[A] and letter.subject_id == tid
 
@@ -44,7 +45,7 @@ def test_full_workflow_moves_the_member_once_and_issues_the_documents(api, world
         assert expected in text.replace("\n", ""), expected
     assert api("a_clerk").get(f"/t/{A}/transfers/{tid}/receipt.pdf").status_code == 404
 
-    resp = api("b_clerk").post(f"/t/{B}/transfers/{tid}/arrive", {"arrived_on": date.today().isoformat()})
+    resp = api("b_clerk").post(f"/t/{B}/transfers/{tid}/arrive", {"arrived_on": clock.today().isoformat()})
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["state"] == "completed"
 
@@ -173,10 +174,13 @@ def test_submit_validation(api, world):
     assert count(Transfer) == 1
 
 
+# Mid-year, so that the 31 days stay inside one yearly sequence (the new year restarts it:
+# tests/letters/test_numbering.py).
+@time_machine.travel(date(2026, 6, 10), tick=False)
 def test_overdue_letter_is_reissued_with_a_new_number(api, world):
     tid, member = submit(api, world)
     api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept")
-    with time_machine.travel(date.today() + timedelta(days=31), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=31), tick=False):
         body = api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()
         assert body["state"] == "overdue" and body["allowed"] == ["reissue", "cancel"]
         assert api("b_clerk").post(f"/t/{B}/transfers/{tid}/arrive").status_code == 409
@@ -201,7 +205,7 @@ def test_cancel_an_overdue_transfer_voids_the_letter(api, world):
     api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept")
     # Accepted: the sender cannot cancel while the letter is valid.
     assert api("a_clerk").post(f"/t/{A}/transfers/{tid}/cancel").status_code == 409
-    with time_machine.travel(date.today() + timedelta(days=40), tick=False):
+    with time_machine.travel(clock.today() + timedelta(days=40), tick=False):
         r = api("a_clerk").post(f"/t/{A}/transfers/{tid}/cancel", {"note": "党员未报到"})
         assert r.status_code == 200 and r.get_json()["state"] == "cancelled"
     assert rows(Letter, kind="introduction")[0].state == "void"
@@ -231,12 +235,12 @@ def test_deadlines_come_from_each_tenants_settings(api, world):
     """Macun (410804) gives 10 days to reply and issues letters valid 20 days (tenants/410804.toml)."""
     m = world.member()
     r = api("a_clerk").post(f"/t/{A}/transfers", {"member": m.id, "to_org": world.code("c_branch")})
-    assert r.get_json()["reply_due_on"] == (date.today() + timedelta(days=10)).isoformat()
+    assert r.get_json()["reply_due_on"] == (clock.today() + timedelta(days=10)).isoformat()
     other = world.member(name="赵六", org="c_branch", code=C)
     r = api("c_clerk").post(f"/t/{C}/transfers", {"member": other.id, "to_org": world.code("b_branch")})
     tid = r.get_json()["id"]
-    assert r.get_json()["reply_due_on"] == (date.today() + timedelta(days=15)).isoformat()
+    assert r.get_json()["reply_due_on"] == (clock.today() + timedelta(days=15)).isoformat()
     body = api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept").get_json()
     assert body["letter"]["number"] == "（马组）字第 1 号"
-    assert body["letter"]["valid_until"] == (date.today() + timedelta(days=20)).isoformat()
+    assert body["letter"]["valid_until"] == (clock.today() + timedelta(days=20)).isoformat()
     assert "贰拾" in pdf_text(api("c_clerk").get(f"/t/{C}/transfers/{tid}/letter.pdf").data)

@@ -2,10 +2,10 @@
 and all the letters of a day in one printable PDF."""
 import io
 import zipfile
-from datetime import date
 
 import pytest
 
+from portal.core import clock
 from portal.extensions import db
 from portal.jobs.models import Job
 from portal.jobs.queue import wait
@@ -163,7 +163,7 @@ def test_all_letters_of_a_day_in_one_pdf(make, client):
         services.void(p.user, void, "作废测试")
         db.session.commit()
     headers = {"Authorization": f"Bearer {make.token(p.user)}"}
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     resp = client.post("/api/v1/t/110105/letters/day-batch", json={"date": today}, headers=headers)
     assert resp.status_code == 202 and resp.get_json()["count"] == 2
     job = wait(resp.get_json()["job"], tenant("110105").id, timeout=120)
@@ -184,7 +184,7 @@ def test_the_day_batch_from_the_letters_page(make, client):
     login(client, p.user.username)
     index = client.get("/t/110105/letters/")
     assert index.status_code == 200 and "当日文书合订打印" in index.get_data(as_text=True)
-    resp = client.post("/t/110105/letters/day", data={"date": date.today().isoformat(), "kind": ""})
+    resp = client.post("/t/110105/letters/day", data={"date": clock.today().isoformat(), "kind": ""})
     assert resp.status_code == 302 and "/letters/batches/" in resp.headers["Location"]
     refused = client.post("/t/110105/letters/day", data={"date": "2001-01-01"}, follow_redirects=True)
     assert "没有签发" in refused.get_data(as_text=True)

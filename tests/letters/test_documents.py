@@ -2,10 +2,11 @@
 again, re-rendered on request, voided with the mark; their PDF text read back with pdftotext."""
 import hashlib
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from portal.core import clock
 from portal.extensions import db
 from portal.letters.models import Letter
 from portal.members.models import Member
@@ -126,7 +127,7 @@ def test_certificate_letter_from_the_member_page(make, client, branch):
     _clerk(make, client)
     form = client.get(f"/t/110105/letters/member/{member.id}/certificate-letter")
     assert form.status_code == 200 and "王小明" in form.get_data(as_text=True)
-    until = date.today() + timedelta(days=90)
+    until = clock.today() + timedelta(days=90)
     resp = client.post(f"/t/110105/letters/member/{member.id}/certificate-letter",
                        data={"to_place": "广东省深圳市南山区", "reason": "务工", "valid_until": until.isoformat()})
     assert resp.status_code == 302
@@ -154,7 +155,7 @@ def test_certificate_letter_input_errors_write_nothing(make, client, branch, dat
     _clerk(make, client)
     if data["valid_until"].startswith("+"):
         days = int(data["valid_until"][1:])
-        data = {**data, "valid_until": (date.today() + timedelta(days=days)).isoformat()}
+        data = {**data, "valid_until": (clock.today() + timedelta(days=days)).isoformat()}
     resp = client.post(f"/t/110105/letters/member/{member.id}/certificate-letter", data=data)
     assert resp.status_code == 400
     assert message in resp.get_data(as_text=True)
@@ -167,7 +168,7 @@ def test_activity_card_number_goes_on_the_member_and_comes_off_when_voided(make,
     _clerk(make, client)
     resp = client.post(f"/t/110105/letters/member/{member.id}/activity-card")
     assert resp.status_code == 302
-    year = date.today().year
+    year = clock.today().year
     card_no = f"110105-{year}-0001"
     with scope("110105"):
         letter = db.session.execute(db.select(Letter).filter_by(kind="activity_card")).scalar_one()
@@ -206,7 +207,7 @@ def test_the_member_page_shows_the_letters_panel(make, client, branch):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="member-letters"' in html and "开具党员证明信" in html
-    assert f"110105-{date.today().year}-0001" in html
+    assert f"110105-{clock.today().year}-0001" in html
 
 
 def test_a_tenant_template_override_is_used(make, app, tmp_path):

@@ -1,8 +1,9 @@
 """The letters API: shapes, errors in api.md form, permissions, and tenant isolation."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from portal.core import clock
 from portal.extensions import db
 from portal.letters.models import Letter
 from tests.conftest import scope
@@ -29,7 +30,7 @@ def test_list_and_get_shapes(make, client, setup):
     assert item["id"] == b.id and item["number"] == "（朝组）字第 2 号" and item["member"] == "张三"
     assert item["kind"] == "introduction" and item["state"] == "valid"
     assert item["subject"] == {"type": "transfer", "id": 1}
-    assert item["valid_until"] == (date.today() + timedelta(days=30)).isoformat()
+    assert item["valid_until"] == (clock.today() + timedelta(days=30)).isoformat()
     assert item["verify_url"].endswith(f"/verify/{b.token}") and len(item["verify_code"]) == 9
     one = client.get(f"/api/v1/t/110105/letters/{a.id}", headers=headers).get_json()
     assert one["number"] == "（朝组）字第 1 号" and one["rendered"] is False
@@ -40,7 +41,7 @@ def test_list_and_get_shapes(make, client, setup):
     assert total(f"q={a.verify_code.lower()}") == 1
     assert total("kind=receipt") == 0
     assert total("state=valid") == 2
-    assert total(f"date={date.today()}") == 2
+    assert total(f"date={clock.today()}") == 2
     assert client.get("/api/v1/t/110105/letters?subject=transfer:1", headers=headers).get_json()["total"] == 2
 
 
@@ -84,7 +85,7 @@ def test_void_needs_a_reason_and_happens_once(client, setup):
 def test_member_documents_through_the_api(client, setup):
     _p, member, headers = setup
     member_id = member.id  # objects of this session expire when a request rolls back
-    until = (date.today() + timedelta(days=60)).isoformat()
+    until = (clock.today() + timedelta(days=60)).isoformat()
     resp = client.post(f"/api/v1/t/110105/members/{member_id}/certificate-letter",
                        json={"to_place": "深圳", "reason": "务工", "valid_until": until}, headers=headers)
     assert resp.status_code == 201
@@ -94,7 +95,7 @@ def test_member_documents_through_the_api(client, setup):
     assert bad.status_code == 400 and set(bad.get_json()["error"]["fields"]) == {"reason", "valid_until"}
     card = client.post(f"/api/v1/t/110105/members/{member_id}/activity-card", headers=headers)
     assert card.status_code == 201
-    assert card.get_json()["card_no"] == f"110105-{date.today().year}-0001"
+    assert card.get_json()["card_no"] == f"110105-{clock.today().year}-0001"
     twice = client.post(f"/api/v1/t/110105/members/{member_id}/activity-card", json={}, headers=headers)
     assert twice.status_code == 409
     assert client.post("/api/v1/t/110105/members/999999/activity-card", headers=headers).status_code == 404

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy.exc import IntegrityError
 
+from portal.core import clock
 from portal.core.errors import Conflict
 from portal.extensions import db
 from portal.letters import numbering, services
@@ -26,7 +27,7 @@ def test_numbers_run_from_one_with_the_tenant_prefix(make):
     assert [x.seq for x in letters] == [1, 2, 3, 4]
     assert letters[0].number == "（朝组）字第 1 号"
     assert letters[3].number == "（朝组）字第 4 号"
-    assert {x.year for x in letters} == {date.today().year}
+    assert {x.year for x in letters} == {clock.today().year}
     with scope("110105"):
         seq = db.session.execute(db.select(LetterSequence).filter_by(kind="introduction")).scalar_one()
         assert seq.next_value == 5
@@ -122,7 +123,7 @@ def test_a_block_of_numbers_is_consecutive(make):
     p = admin_principal(make)
     issue_intro(p)
     with scope("110105"):
-        block = numbering.next_numbers(tenant("110105").id, "introduction", date.today().year, 5)
+        block = numbering.next_numbers(tenant("110105").id, "introduction", clock.today().year, 5)
         db.session.commit()
     assert list(block) == [2, 3, 4, 5, 6]
     assert issue_intro(p).seq == 7

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from portal.core import clock
 from portal.audit.models import AuditEntry
 from portal.core import crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -81,7 +82,7 @@ def test_joining_before_eighteen_is_refused(make, chaoyang):
 
 @pytest.mark.parametrize("key", ["joined_on", "moved_on", "last_contact_on"])
 def test_future_dates_are_refused(make, chaoyang, key):
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     with scope("110105"), pytest.raises(ValidationFailed) as err:
         services.clean(base(chaoyang["first"], **{key: tomorrow}))
     assert errors_of(err)[key] == "不能晚于今天"

@@ -1,6 +1,6 @@
 """Agreement pages: the list by side and state, the proposal form, one agreement with its
 members, duties, contacts, steps, attendance record and notices."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
@@ -19,6 +19,7 @@ from portal.members import services as members
 from portal.members.models import Member
 from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 
 @bp.get("/t/<tenant>/exchange/agreements", endpoint="agreements")
@@ -77,7 +78,7 @@ def _render_new(data: dict, error=None, status: int = 200):
         host_choices=host_choices, own_orgs=members.allowed_orgs(g.principal),
         candidates=_outgoing_members(request.args.get("mq", ""), host), selected=selected,
         duties=data.get("duties") or default_duties(), report_labels=REPORT_LABELS, error=error,
-        default_ends=(date.today() + timedelta(days=365)).isoformat(), today=date.today().isoformat()), status
+        default_ends=(clock.today() + timedelta(days=365)).isoformat(), today=clock.today().isoformat()), status
 
 
 @bp.get("/t/<tenant>/exchange/agreements/new")
@@ -107,7 +108,7 @@ def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
         covered=agreements.covered(a), attendance=notices.attendance(g.principal, a),
         notices=notices.list_for(g.principal, a), notice_kinds=NOTICE_KINDS, notice_labels=NOTICE_LABELS,
         can_act=g.principal.can(EXCHANGE), can_download=g.principal.can(LETTERS), error=error, form=form or {},
-        today=date.today().isoformat()), status
+        today=clock.today().isoformat()), status
 
 
 @bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>")

@@ -1,5 +1,4 @@
 """The deadlines dashboard of a tenant, and the counts per county for an upper-level reader."""
-from datetime import date
 
 from flask import g, render_template
 
@@ -10,6 +9,7 @@ from portal.exchange import jobs
 from portal.exchange.shared import limit_org
 from portal.exchange.views import bp
 from portal.i18n import lazy
+from portal.core import clock
 
 BUCKET_LABELS = {
     "due": lazy("3天内到期待答复"), "reply_overdue": lazy("答复已逾期"),
@@ -23,7 +23,7 @@ BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": la
 @permission(READ)
 def tenant_dashboard():
     jobs.sweep(tenant_id=g.tenant.id)
-    today = date.today()
+    today = clock.today()
     org = limit_org(g.principal)
     counts = service.counts(g.tenant.id, today, org=org)
     lists = {box: {bucket: service.items(g.tenant.id, box, bucket, today, org=org) if counts[box][bucket] else []

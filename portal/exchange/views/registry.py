@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 
 def _grants():
@@ -96,10 +97,10 @@ def propose_from_register():
         found = registry.lookup(data["id_number"])
         if not found["held"]:
             raise NotFound(_("该身份证号的组织关系未在任何县区登记"))
-        from datetime import date, timedelta
+        from datetime import timedelta
         payload = {"host_org": data["host_org"], "origin_org": found["org"]["code"], "scope": "members",
                    "id_numbers": [data["id_number"]], "note": data["note"],
-                   "ends_on": data["ends_on"] or (date.today() + timedelta(days=365)).isoformat()}
+                   "ends_on": data["ends_on"] or (clock.today() + timedelta(days=365)).isoformat()}
         a = run(agreements.propose, g.principal, payload)
     except PortalError as exc:
         flash(exc.message, "danger")

@@ -1,6 +1,5 @@
 """Transfer pages: the inbox and outbox with counts by state, the submit form, one transfer with its
 history and the steps allowed now, and the documents."""
-from datetime import date
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
@@ -17,6 +16,7 @@ from portal.i18n import _, lazy
 from portal.members import services as members
 from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
+from portal.core import clock
 
 
 @bp.get("/t/<tenant>/exchange/transfers", endpoint="transfers")
@@ -40,7 +40,7 @@ def transfer_list():
     counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
     return render_template("exchange/transfers.html", pagination=pagination, box=box, state=state, q=q,
                            counts=counts, states=TRANSFER_STATES, state_labels=STATE_LABELS, error=error,
-                           today=date.today())
+                           today=clock.today())
 
 
 def _member_choices(q: str):
@@ -109,7 +109,7 @@ def _render_detail(t, error=None, status: int = 200, form: dict | None = None):
     return render_template("exchange/transfer.html", t=t, history=history,
                            steps=transfers.allowed_steps(g.principal, t), side=transfers.side(g.principal, t),
                            reasons=RETURN_REASON_LABELS, step_labels=STEP_LABELS, error=error, form=form or {},
-                           can_download=g.principal.can(LETTERS), today=date.today()), status
+                           can_download=g.principal.can(LETTERS), today=clock.today()), status
 
 
 @bp.get("/t/<tenant>/exchange/transfers/<int:transfer_id>")
