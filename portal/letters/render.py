@@ -702,8 +702,11 @@ class Renderer:
     def document(self, kind: str, context: dict, tenant_code: str | None = None):
         """Lay out one letter; returns a weasyprint Document (pages not yet written)."""
         html = self.render_html(kind, context, tenant_code)
-        if len(self._image_cache) > 256:  # every letter's QR code is a new image: stay bounded
-            self._image_cache.clear()
+        if len(self._image_cache) > 256:
+            # Every letter's QR code is a new image: stay bounded. A laid-out document reads its
+            # images from the dict it was laid out with until it is written (a batch writes
+            # hundreds at once), so start a new dict instead of emptying the one they hold.
+            self._image_cache = {}
         try:
             return HTML(string=html, base_url=self._base_uri, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=self.stylesheets(tenant_code),
