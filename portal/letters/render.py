@@ -94,7 +94,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from portal.letters import numerals, qr
+from portal.letters import numerals, qr, svg
 
 __all__ = ["KINDS", "Renderer", "LetterError", "LetterContextError", "ForbiddenURLError",
            "RestrictedURLFetcher", "merge_open_letter", "letter_number"]
@@ -534,8 +534,10 @@ class RestrictedURLFetcher(URLFetcher):
             if not path.is_file():
                 raise LetterError(f"file not found: {path}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      headers={"Content-Type": mime})
+            data = path.read_bytes()
+            if mime == "image/svg+xml":  # a seal: drawn as it looks (see svg.py)
+                data = svg.printable(data)
+            return URLFetcherResponse(path.as_uri(), data, headers={"Content-Type": mime})
         raise ForbiddenURLError(f"URL refused (only data: and local static files): {url[:80]}")
 
 
