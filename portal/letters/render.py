@@ -28,10 +28,11 @@ raises :class:`ForbiddenURLError`; nothing ever goes to the network.
 Context (plain dicts; dates are ``datetime.date``). Missing optional keys render as blanks.
 
 Common to every kind
-    ``doc``: ``number`` full display "（朝组）字第 12 号" (built from ``prefix`` and
-    ``number_plain`` by :func:`letter_number` if absent), ``number_plain`` "12",
-    ``prefix`` "朝组", ``year`` int, ``issued_on`` date, ``verify_url`` str,
-    ``verify_code`` "K7Q2-9XHD", ``qr_svg`` inline SVG markup from
+    ``doc``: ``number`` full display "（朝组）字第 12 号" as issued (each kind has its own form,
+    portal.letters.numbering; built from ``prefix`` and ``number_plain`` by
+    :func:`letter_number` if absent), ``number_plain`` "12", ``prefix`` "朝组", ``year`` int,
+    ``issued_on`` date, ``verify_url`` str, ``verify_code`` "K7Q2-9XHD", ``verify_at`` the
+    address where the code is typed in (printed beside it), ``qr_svg`` inline SVG markup from
     :func:`portal.letters.qr.svg_for` (inserted unescaped) or instead ``qr_png``, a PNG data
     URI from :func:`portal.letters.qr.png_data_uri_for` (a little faster to render). When
     neither is given and ``verify_url`` is, the Renderer builds one (``qr_format``, default
@@ -48,8 +49,9 @@ introduction (三联介绍信: 存根 / 介绍信 / 回执联 on one A4 sheet)
     optional ``addressee`` (the letter's salutation; defaults to ``to_org``).
 
 receipt (回执, issued by the receiving committee = ``issuer``)
-    ``member``, ``from_org`` (the sender, addressed), ``to_org``, ``letter_number`` (the
-    original letter's full number), ``arrived_on`` date, ``handler``, ``handler_phone``.
+    ``member``, ``from_org`` (the sender), ``to_org``, ``letter_number`` (the original letter's
+    full number), ``arrived_on`` date, ``handler``, ``handler_phone``, optional ``addressee``
+    (the committee that issued the letter, as its 回执联 names it; defaults to ``from_org``).
 
 certificate_letter (党员证明信, away 6 months or less)
     ``member`` (as introduction), ``from_org``, ``to_place``, ``reason``, ``valid_until`` date,
