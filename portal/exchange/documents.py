@@ -102,12 +102,24 @@ def introduction_context(member, from_org, to_org, validity_days: int) -> dict:
 
 
 def receipt_context(member, from_org, to_org, *, arrived_on: date, handler: str, handler_phone: str,
-                    letter_number: str) -> dict:
+                    letter_number: str, addressee: str = "") -> dict:
+    """`addressee`: the committee that issued the letter of introduction (issuer_of); the receipt
+    goes back to it, as the letter's own 回执联 does."""
     return {
         "member": member_context(member), "from_org": from_org.name, "to_org": to_org.name,
+        "addressee": addressee or from_org.name,
         "arrived_on": arrived_on, "handler": handler, "handler_phone": handler_phone,
         "letter_number": letter_number,
     }
+
+
+def issuer_of(tenant_id: int, letter_id: int | None) -> str:
+    """The issuing committee printed on a letter of `tenant_id` ("" when there is none)."""
+    if letter_id is None:
+        return ""
+    with tenant_scope(tenant_id):
+        letter = _letter(letter_id)
+        return letter.issuer_name if letter is not None else ""
 
 
 def agreement_context(agreement, covered: list[dict]) -> dict:

@@ -423,7 +423,9 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
         "receipt", tenant=receiver, actor=principal.user, subject_type="transfer", subject_id=t.id,
         context=documents.receipt_context(new, t.from_org, to_org, arrived_on=arrived_on, handler=handler,
                                           handler_phone=to_org.contact_phone or receiver.phone,
-                                          letter_number=t.letter_number), org_id=to_org.id)
+                                          letter_number=t.letter_number,
+                                          addressee=documents.issuer_of(t.tenant_id, t.letter_id)),
+        org_id=to_org.id)
     documents.mark_used(t.tenant_id, t.letter_id, principal.user)
     with flushing():
         before = t.state

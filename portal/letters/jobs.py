@@ -10,7 +10,9 @@ import hashlib
 import logging
 from datetime import datetime
 
+from portal.core import clock
 from portal.extensions import db
+from portal.i18n import _
 from portal.jobs.queue import handler, progress
 from portal.letters import services
 from portal.letters.models import Letter, LetterBatch
@@ -56,22 +58,23 @@ def render_job(job, letter_ids=(), requested_at=None):
 
 @handler("letters.batch")
 def batch_job(job, batch_id=None):
-    from portal.letters.render import LetterContextError
+    """Lay out every letter of the batch, store the PDFs not stored yet, then write the combined
+    PDF. A failure is recorded in Chinese for the page (the details go to the log); the numbers
+    stay with their letters, so pressing 重新生成 finishes the same batch."""
     batch = db.session.get(LetterBatch, batch_id) if isinstance(batch_id, int) else None
     if batch is None:
-        raise RuntimeError("批量任务不存在")
+        raise RuntimeError(_("批量任务不存在"))
     tenant = db.session.get(Tenant, batch.tenant_id)
     letters = services.batch_letters(batch)
     total = len(letters)
+    if not total:
+        raise RuntimeError(_("该批次没有可生成的文书"))
     progress(job, 0, total)
     r = services.renderer()
     documents = []
     stored = 0
     for done, letter in enumerate(letters, 1):
-        context = services.render_context(letter, tenant)
-        with services._render_lock:
-            document = r.document(letter.kind, context, tenant_code=tenant.code)
-            pdf = services.write_pdf(r, document) if services._needs_render(letter) else None
+        document, pdf = _lay_out(r, letter, tenant)
         if pdf is not None:
             services.store_pdf(letter, pdf)
             letter.job_id = job.id
@@ -80,12 +83,14 @@ def batch_job(job, batch_id=None):
         if done % PROGRESS_EVERY == 0 or done == total:
             db.session.commit()
             progress(job, done, total)
-    if not documents:
-        raise LetterContextError("no letters to combine")
     pages = [page for d in documents for page in d.pages]
     page_count = len(pages)
-    with services._render_lock:
-        combined = services.write_pdf(r, documents[0].copy(pages))
+    try:
+        with services._render_lock:
+            combined = services.write_pdf(r, documents[0].copy(pages))
+    except Exception:
+        log.exception("batch %s: the combined PDF could not be written", batch.id)
+        raise RuntimeError(_("合订PDF未能生成。各份文书的文号已保留，请点击“重新生成”重试。")) from None
     del documents, pages
     batch = db.session.get(LetterBatch, batch.id)
     batch.pdf = combined
@@ -94,3 +99,23 @@ def batch_job(job, batch_id=None):
     db.session.commit()
     return {"batch_id": batch.id, "count": total, "stored": stored, "pages": page_count,
             "pdf_sha256": batch.pdf_sha256, "bytes": len(combined)}
+
+
+def _lay_out(r, letter: Letter, tenant: Tenant):
+    """(laid-out document, its PDF or None when the stored one is still good) of one letter."""
+    from portal.core.errors import PortalError
+    from portal.letters.render import LetterError
+    try:
+        context = services.render_context(letter, tenant)
+        with services._render_lock:
+            document = r.document(letter.kind, context, tenant_code=tenant.code)
+            pdf = services.write_pdf(r, document) if services._needs_render(letter) else None
+    except (PortalError, LetterError) as exc:
+        raise RuntimeError(_("文书 %(n)s（%(p)s）未能生成：%(e)s。请处理后点击“重新生成”。",
+                             n=letter.number, p=letter.person_name or "—",
+                             e=getattr(exc, "message", "") or str(exc))) from None
+    except Exception:
+        log.exception("batch letter %s could not be rendered", letter.id)
+        raise RuntimeError(_("文书 %(n)s（%(p)s）未能生成。请稍后点击“重新生成”重试。",
+                             n=letter.number, p=letter.person_name or "—")) from None
+    return document, pdf

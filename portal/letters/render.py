@@ -28,10 +28,11 @@ raises :class:`ForbiddenURLError`; nothing ever goes to the network.
 Context (plain dicts; dates are ``datetime.date``). Missing optional keys render as blanks.
 
 Common to every kind
-    ``doc``: ``number`` full display "（朝组）字第 12 号" (built from ``prefix`` and
-    ``number_plain`` by :func:`letter_number` if absent), ``number_plain`` "12",
-    ``prefix`` "朝组", ``year`` int, ``issued_on`` date, ``verify_url`` str,
-    ``verify_code`` "K7Q2-9XHD", ``qr_svg`` inline SVG markup from
+    ``doc``: ``number`` full display "（朝组）字第 12 号" as issued (each kind has its own form,
+    portal.letters.numbering; built from ``prefix`` and ``number_plain`` by
+    :func:`letter_number` if absent), ``number_plain`` "12", ``prefix`` "朝组", ``year`` int,
+    ``issued_on`` date, ``verify_url`` str, ``verify_code`` "K7Q2-9XHD", ``verify_at`` the
+    address where the code is typed in (printed beside it), ``qr_svg`` inline SVG markup from
     :func:`portal.letters.qr.svg_for` (inserted unescaped) or instead ``qr_png``, a PNG data
     URI from :func:`portal.letters.qr.png_data_uri_for` (a little faster to render). When
     neither is given and ``verify_url`` is, the Renderer builds one (``qr_format``, default
@@ -48,8 +49,9 @@ introduction (三联介绍信: 存根 / 介绍信 / 回执联 on one A4 sheet)
     optional ``addressee`` (the letter's salutation; defaults to ``to_org``).
 
 receipt (回执, issued by the receiving committee = ``issuer``)
-    ``member``, ``from_org`` (the sender, addressed), ``to_org``, ``letter_number`` (the
-    original letter's full number), ``arrived_on`` date, ``handler``, ``handler_phone``.
+    ``member``, ``from_org`` (the sender), ``to_org``, ``letter_number`` (the original letter's
+    full number), ``arrived_on`` date, ``handler``, ``handler_phone``, optional ``addressee``
+    (the committee that issued the letter, as its 回执联 names it; defaults to ``from_org``).
 
 certificate_letter (党员证明信, away 6 months or less)
     ``member`` (as introduction), ``from_org``, ``to_place``, ``reason``, ``valid_until`` date,
@@ -94,7 +96,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from portal.letters import numerals, qr
+from portal.letters import numerals, qr, svg
 
 __all__ = ["KINDS", "Renderer", "LetterError", "LetterContextError", "ForbiddenURLError",
            "RestrictedURLFetcher", "merge_open_letter", "letter_number"]
@@ -534,8 +536,10 @@ class RestrictedURLFetcher(URLFetcher):
             if not path.is_file():
                 raise LetterError(f"file not found: {path}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(),
-                                      headers={"Content-Type": mime})
+            data = path.read_bytes()
+            if mime == "image/svg+xml":  # a seal: drawn as it looks (see svg.py)
+                data = svg.printable(data)
+            return URLFetcherResponse(path.as_uri(), data, headers={"Content-Type": mime})
         raise ForbiddenURLError(f"URL refused (only data: and local static files): {url[:80]}")
 
 
@@ -702,8 +706,11 @@ class Renderer:
     def document(self, kind: str, context: dict, tenant_code: str | None = None):
         """Lay out one letter; returns a weasyprint Document (pages not yet written)."""
         html = self.render_html(kind, context, tenant_code)
-        if len(self._image_cache) > 256:  # every letter's QR code is a new image: stay bounded
-            self._image_cache.clear()
+        if len(self._image_cache) > 256:
+            # Every letter's QR code is a new image: stay bounded. A laid-out document reads its
+            # images from the dict it was laid out with until it is written (a batch writes
+            # hundreds at once), so start a new dict instead of emptying the one they hold.
+            self._image_cache = {}
         try:
             return HTML(string=html, base_url=self._base_uri, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=self.stylesheets(tenant_code),

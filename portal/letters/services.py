@@ -42,7 +42,7 @@ _PENDING_JOBS = "letters_pending_jobs"
 
 # Keys of `doc` that are computed from the Letter row at render time, never taken from callers.
 _DOC_COMPUTED = ("number", "number_plain", "prefix", "year", "issued_on", "verify_url", "verify_code",
-                 "qr_svg", "qr_png", "void")
+                 "verify_at", "qr_svg", "qr_png", "void")
 
 
 def plain(value) -> str:
@@ -152,12 +152,14 @@ def render_context(letter: Letter, tenant: Tenant | None = None) -> dict:
                void=letter.state == VOID)
     if not doc.get("verify_url"):
         doc["verify_url"] = verify.verify_url(letter.token)
+    doc["verify_at"] = verify.lookup_url()
     ctx["doc"] = doc
     ctx["issuer"] = _resolve_issuer(ctx.get("issuer"), tenant)
     if letter.kind == ACTIVITY_CARD:
         ctx.setdefault("card_no", letter.number)
     if letter.kind == AGREEMENT and isinstance(ctx.get("agreement"), dict):
-        ctx["agreement"].setdefault("number", letter.number)
+        # the agreement prints its document's number, the one the list and /verify show
+        ctx["agreement"]["number"] = letter.number
     return ctx
 
 
@@ -291,10 +293,9 @@ def _unique_short_code() -> str:
 
 
 def number_for(kind: str, tenant: Tenant, year: int, seq: int) -> str:
-    """The number as printed. Activity certificates carry a card number (110105-2026-0003)."""
-    if kind == ACTIVITY_CARD:
-        return f"{tenant.code}-{year}-{seq:04d}"
-    return numbering.display(tenant.letter_prefix, seq)
+    """The number as printed, in the tenant's form for `kind` ("（朝组）协字第 3 号"; an activity
+    certificate carries a card number, 110105-2026-0003)."""
+    return numbering.number_for(tenant, kind, year, seq)
 
 
 def _person_name(context: dict) -> str:

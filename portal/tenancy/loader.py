@@ -6,7 +6,7 @@ from pathlib import Path
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 
-FIELDS = ("name", "province", "city", "parent_region", "committee", "letter_prefix",
+FIELDS = ("name", "province", "city", "parent_region", "committee", "letter_prefix", "letter_numbers",
           "letter_validity_days", "reply_deadline_days", "lost_contact_months",
           "address", "phone", "fax", "postcode", "seal")
 
@@ -45,6 +45,11 @@ def read_tenant_file(path: Path) -> dict:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise TenantFileError(f"{path.name}: " + _("%(k)s 应为%(a)d到%(b)d之间的整数", k=key, a=low, b=high))
+    from portal.letters.numbering import check_formats
+    try:
+        data["letter_numbers"] = check_formats(data.get("letter_numbers")) or None
+    except ValueError as exc:
+        raise TenantFileError(f"{path.name}: {exc}") from exc
     data["code"] = code
     data.setdefault("parent_region", default_parent(code))
     return data

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -20,6 +20,8 @@ class Tenant(db.Model):
     parent_region: Mapped[str] = mapped_column(String(6), default="")
     committee: Mapped[str] = mapped_column(String(80), default="")
     letter_prefix: Mapped[str] = mapped_column(String(10), default="")
+    # Printed forms of document numbers per kind, overriding portal.letters.numbering.DEFAULT_FORMATS.
+    letter_numbers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     letter_validity_days: Mapped[int] = mapped_column(Integer, default=30)
     reply_deadline_days: Mapped[int] = mapped_column(Integer, default=15)
     lost_contact_months: Mapped[int] = mapped_column(Integer, default=6)

@@ -244,3 +244,17 @@ def test_deadlines_come_from_each_tenants_settings(api, world):
     assert body["letter"]["number"] == "（马组）字第 1 号"
     assert body["letter"]["valid_until"] == (clock.today() + timedelta(days=20)).isoformat()
     assert "贰拾" in pdf_text(api("c_clerk").get(f"/t/{C}/transfers/{tid}/letter.pdf").data)
+
+
+def test_the_receipt_and_the_letters_receipt_part_name_the_same_addressee(api, world):
+    """Was: the letter's 回执联 named the issuing committee, the receipt the member's branch."""
+    import re
+    tid, _member = submit(api, world)
+    assert api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept").status_code == 200
+    assert api("b_clerk").post(f"/t/{B}/transfers/{tid}/arrive",
+                               {"arrived_on": date.today().isoformat()}).status_code == 200
+    letter = "".join(pdf_text(api("a_clerk").get(f"/t/{A}/transfers/{tid}/letter.pdf").data).split())
+    receipt = "".join(pdf_text(api("a_clerk").get(f"/t/{A}/transfers/{tid}/receipt.pdf").data).split())
+    in_letter = re.search(r"（回执联）.*?号(.+?)：", letter).group(1)
+    in_receipt = re.search(r"回执.*?字第\d+号(.+?)：", receipt).group(1)
+    assert in_letter == in_receipt == "中共北京市朝阳区委组织部"

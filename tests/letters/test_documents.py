@@ -136,7 +136,7 @@ def test_certificate_letter_from_the_member_page(make, client, branch):
     assert (letter.subject_type, letter.subject_id, letter.valid_until) == ("member", member.id, until)
     assert letter.issuer_name == "朝阳区望京街道党工委"
     text = flat(pdf_text(client.get(f"/t/110105/letters/{letter.id}.pdf").data))
-    assert "党员证明信" in text and "王小明" in text and "（朝组）字第1号" in text
+    assert "党员证明信" in text and "王小明" in text and "（朝组）证字第1号" in text
     assert "望京第一党支部" in text and "广东省深圳市南山区" in text and "务工" in text
     assert "贰零贰陆年拾月" in text  # dues paid through, formal numerals
 
