@@ -28,7 +28,7 @@ from portal.exchange.notifications import notify
 from portal.exchange.shared import flushing, limit_org, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
-from portal.members import idnumber
+from portal.members import idnumber, lookups
 from portal.members import services as members
 from portal.members.models import ACTIVE as MEMBER_ACTIVE
 from portal.members.models import Member
@@ -200,13 +200,20 @@ def propose(principal, data: dict) -> Agreement:
             numbers = data.get("id_numbers")
             if not isinstance(numbers, list) or not numbers or len(numbers) > MAX_MEMBERS:
                 raise ValidationFailed({"id_numbers": _("请填写协议覆盖党员的身份证号")})
+            valid = []
             for raw in numbers:
                 try:
-                    number, _born = idnumber.validate(raw if isinstance(raw, str) else "")
+                    valid.append(idnumber.validate(raw if isinstance(raw, str) else "")[0])
                 except idnumber.InvalidIdNumber as exc:
                     raise ValidationFailed({"id_numbers": str(exc)})
+            # Each number asks "is this person held by that origin?": a lookup like any other.
+            lookups.charge(principal.user, [me], n=len(valid))
+            for number in valid:
                 m = registry.holder_member(crypto.keyed_hash(number))
-                if m is None or m.tenant_id != origin_org.tenant_id:
+                held_there = m is not None and m.tenant_id == origin_org.tenant_id
+                lookups.audit(principal.user, [me], number, _("由流出地持有") if held_there else _("不在流出地"),
+                              via="agreement")
+                if not held_there:
                     raise ValidationFailed({"id_numbers": _("身份证号 %(n)s 的组织关系不在所选流出地县区",
                                                             n=idnumber.mask(number))})
                 if m.id not in [p.id for p in picked]:

@@ -10,7 +10,7 @@ from portal.core import crypto
 from portal.core.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
-from portal.members import idnumber
+from portal.members import idnumber, lookups
 from portal.members import services as members
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
 from portal.tenancy.context import cross_tenant
@@ -93,18 +93,24 @@ def get(code) -> Organization:
     return org
 
 
-def lookup(id_number) -> dict:
-    """Where an ID number's relationship is held: {"held": True, "org": entry} or {"held": False}."""
+def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
+    """Where an ID number's relationship is held: {"held": True, "org": entry} or {"held": False}.
+
+    Charged to the asker's lookup budget and audited in each of `tenant_ids` (members.lookups);
+    the caller commits."""
     if not isinstance(id_number, str) or not id_number.strip():
         raise ValidationFailed({"id_number": _("请输入身份证号")})
     try:
         number, _born = idnumber.validate(id_number)
     except idnumber.InvalidIdNumber as exc:
         raise ValidationFailed({"id_number": str(exc)})
+    lookups.charge(user, tenant_ids)
     found = members.holder(crypto.keyed_hash(number))
     if found is None:
+        lookups.audit(user, tenant_ids, number, _("未登记"), via=via)
         return {"held": False}
     _hold, org, _tenant = found
+    lookups.audit(user, tenant_ids, number, _("由 %(o)s（%(c)s）持有", o=org.name, c=org.code), via=via)
     return {"held": True, "org": entry(org)}
 
 

@@ -61,7 +61,7 @@ def lookup():
     result, error = None, None
     if number:
         try:
-            result = registry.lookup(number)
+            result = registry.lookup(number, user=g.user, tenant_ids=[t.id for t in exchange_tenants()])
         except PortalError as exc:
             error = exc
     return render_template("exchange/lookup.html", number=number, result=result, error=error,
@@ -93,7 +93,7 @@ def propose_from_register():
     data = _held_args()
     found = None
     try:
-        found = registry.lookup(data["id_number"])
+        found = registry.lookup(data["id_number"], user=g.user, tenant_ids=[g.tenant.id], via="propose")
         if not found["held"]:
             raise NotFound(_("该身份证号的组织关系未在任何县区登记"))
         from datetime import date, timedelta
