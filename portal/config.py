@@ -18,7 +18,8 @@ class Config:
     SECRET_KEY = DEV_SECRET
     FIELD_KEY = DEV_FIELD_KEY
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Parameters (phones, names, search terms) stay out of SQL error messages and their logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     REDIS_URL = ""
     TENANTS_DIR = str(ROOT / "tenants")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -83,6 +83,9 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
     def bad(row, header, message):
         errors.append({"row": row, "column": header, "message": str(message)})
 
+    if run.content is None:
+        return _finish(run, REJECTED, errors=[{"row": 1, "column": "", "message": _("上传的文件已无法读取，请重新上传")}],
+                       rows=0)
     try:
         headers, rows = read_table(run.content, run.filename)
     except UnreadableFile as exc:
@@ -200,6 +203,7 @@ def _name_conflicts(principal, run, conflicts, bad) -> bool:
 
 def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> RosterImport:
     run.state, run.errors, run.rows, run.written, run.unchanged = state, errors or [], rows, written, unchanged
+    run.content = None  # the upload is personal data; once processed, only the outcome is kept
     run.progress = 100
     run.finished_at = datetime.utcnow()
     db.session.commit()
