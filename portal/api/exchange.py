@@ -32,8 +32,7 @@ def _paged(query, to_dict):
 @bp.get("/registry")
 @login_only
 def api_registry():
-    if not g.user.grants:
-        raise NotFound(_("页面不存在"))
+    registry.require_reader(g.user)
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     return jsonify(_paged(registry.search(**args), registry.entry))
 

@@ -7,7 +7,7 @@ organization and its contact, nothing about the person.
 from sqlalchemy import and_, or_
 
 from portal.core import crypto
-from portal.core.errors import NotFound, ValidationFailed
+from portal.core.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -28,6 +28,17 @@ def _text(value, field: str, limit: int = MAX_Q) -> str:
     if len(value) > limit or "\x00" in value:
         raise ValidationFailed({field: _("不超过%(n)d个字符", n=limit)})
     return value
+
+
+def require_reader(user) -> None:
+    """The registry (organizations with their contacts) is for people who work in a county: an
+    upper-level reader sees aggregates only, and a user with no role sees nothing."""
+    grants = getattr(user, "grants", None) or []
+    if any(gr.tenant_id for gr in grants):
+        return
+    if grants:
+        raise Forbidden(_("上级查看角色只能查看各县区的汇总数据"))
+    raise NotFound(_("页面不存在"))
 
 
 def search(*, region: str = "", kind: str = "", role: str = "", q: str = "", accepting: str = ""):

@@ -58,6 +58,15 @@ def get(import_id) -> RosterImport:
     return run
 
 
+def get_for(principal, import_id) -> RosterImport:
+    """An import as a person may read it. A branch secretary reads only the imports they started:
+    another's file and report are about members outside their subtree."""
+    run = get(import_id)
+    if principal.org_limit is not None and run.created_by != getattr(principal.user, "id", None):
+        raise NotFound(_("导入记录不存在"))
+    return run
+
+
 @queue.handler("roster.import")
 def _run_job(job, import_id: int):
     run = db.session.get(RosterImport, import_id)

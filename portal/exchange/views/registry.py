@@ -23,15 +23,12 @@ def exchange_tenants():
     return [gr.tenant for gr in _grants() if gr.tenant_id and allows(gr.role, EXCHANGE) and gr.tenant.active]
 
 
-def _require_role():
-    if not _grants():
-        raise NotFound(_("页面不存在"))
 
 
 @bp.get("/registry", endpoint="registry")
 @login_only
 def registry_page():
-    _require_role()
+    registry.require_reader(g.user)
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     error = None
     try:
