@@ -4,7 +4,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from portal.auth.access import login_only, permission
 from portal.auth.roles import EXCHANGE, allows
-from portal.core.errors import NotFound, PortalError
+from portal.core.errors import Forbidden, NotFound, PortalError
 from portal.exchange import agreements, registry, transfers
 from portal.exchange.shared import run
 from portal.exchange.views import bp
@@ -52,8 +52,8 @@ def registry_page():
 @login_only
 def lookup():
     """Whether an ID number holds a relationship anywhere: only the holding organization and its contact."""
-    if not exchange_tenants():
-        raise NotFound(_("页面不存在"))
+    if not exchange_tenants():  # as the API answers: known, but not allowed
+        raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
     number = request.args.get("id_number", "")
     result, error = None, None
     if number:
