@@ -20,6 +20,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         settings.update(config)
     app.config.update(settings)
     check_production(app.config)
+    from portal.core import logs
+    logs.install()
     Path(app.instance_path).mkdir(exist_ok=True)
 
     db.init_app(app)

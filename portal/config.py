@@ -18,7 +18,8 @@ class Config:
     SECRET_KEY = DEV_SECRET
     FIELD_KEY = DEV_FIELD_KEY
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Parameters (phones, names, search terms) stay out of SQL error messages and their logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     REDIS_URL = ""
     TENANTS_DIR = str(ROOT / "tenants")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -36,6 +37,15 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per 5 minutes"
+    # "Who holds this ID number?" answers (registry lookup, transfer requests, proposals naming
+    # ID numbers): enough for a day's registrations, far too few to enumerate ~1,000 candidates.
+    LOOKUP_LIMIT_USER = "10 per minute;60 per day"
+    LOOKUP_LIMIT_TENANT = "200 per day"
+    # An import with more rows held by another tenant than this is refused with counts only.
+    IMPORT_CONFLICT_LIMIT = 5
+    # ... and one with more numbers sharing a region code and birth date: a county register of
+    # 5,000 holds a few 4-way coincidences, never 10; a sweep for one person holds ~1,000.
+    IMPORT_SAME_BIRTH_LIMIT = 10
     SMTP_HOST = ""
     SMTP_PORT = 25
     SMTP_FROM = "portal@localhost"
@@ -71,6 +81,12 @@ def from_env(base: type[Config] = Config) -> dict:
         cfg["REDIS_URL"] = env["REDIS_URL"]
         cfg["JOBS_INLINE"] = env.get("JOBS_INLINE", "0") == "1"
         cfg["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
+    for key in ("LOOKUP_LIMIT_USER", "LOOKUP_LIMIT_TENANT"):
+        if env.get(key):
+            cfg[key] = env[key]
+    for key in ("IMPORT_CONFLICT_LIMIT", "IMPORT_SAME_BIRTH_LIMIT"):
+        if env.get(key):
+            cfg[key] = int(env[key])
     if env.get("RQ_QUEUE"):
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if env.get("TENANTS_DIR"):

@@ -42,6 +42,7 @@ from werkzeug.routing.converters import AnyConverter
 
 from portal.core import clock
 from portal.auth.access import Principal
+from portal.auth.roles import PERMISSIONS, allows
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.extensions import db
 from portal.members import services as members
@@ -51,6 +52,7 @@ from tests.factories import id_number
 
 A, B, C = "110105", "320115", "410804"
 PROBE_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+ALL_PERMISSIONS = {p for perms in PERMISSIONS.values() for p in perms}
 
 # Rules the sweep leaves alone, each with its reason. Keep this list short.
 EXCLUDED = {
@@ -484,10 +486,11 @@ def _ghost(value):
 
 
 class Sweep:
-    def __init__(self, app, world, a_other_org):
-        self.app, self.world = app, world
+    def __init__(self, app, world, a_other_org, role: str = "tenant_admin"):
+        # `role`: the sweeping user's role in A (tests/security runs the sweep as a secretary and a viewer)
+        self.app, self.world, self.role = app, world, role
         self.page = app.test_client()
-        login(self.page, "sweep-a-admin")
+        login(self.page, world.a_user.username)
         self.api = app.test_client()
         self.auth = {"Authorization": f"Bearer {world.a_token}"}
         self.body = _body(world.foreign, a_other_org)
@@ -574,6 +577,10 @@ class Sweep:
         if not public_view and (status == 401 or (status in (301, 302, 303)
                                                   and "/login" in resp.headers.get("Location", ""))):
             self.failures.append(f"{where}: the sweeping user was not authenticated")
+        access = getattr(self.app.view_functions.get(rule.endpoint), "_access", None)
+        if label != "foreign tenant" and access in ALL_PERMISSIONS and not allows(self.role, access):
+            # The role lacks the route's permission: refused before any object is looked at.
+            expected, ghost_resp = {403}, None
         if expected == "refused":
             # The foreign object must look exactly like one that does not exist: GET and DELETE answer
             # 404; a body may be refused by validation first, but then identically for a ghost.

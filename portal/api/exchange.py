@@ -32,8 +32,7 @@ def _paged(query, to_dict):
 @bp.get("/registry")
 @login_only
 def api_registry():
-    if not g.user.grants:
-        raise NotFound(_("页面不存在"))
+    registry.require_reader(g.user)
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     return jsonify(_paged(registry.search(**args), registry.entry))
 
@@ -41,9 +40,10 @@ def api_registry():
 @bp.get("/registry/lookup")
 @login_only
 def api_registry_lookup():
-    if not any(gr.tenant_id and allows(gr.role, EXCHANGE) for gr in g.user.grants):
+    tenant_ids = [gr.tenant_id for gr in g.user.grants if gr.tenant_id and allows(gr.role, EXCHANGE)]
+    if not tenant_ids:
         raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
-    return jsonify(registry.lookup(request.args.get("id_number", "")))
+    return jsonify(registry.lookup(request.args.get("id_number", ""), user=g.user, tenant_ids=tenant_ids))
 
 
 # ---- transfers ----

@@ -12,7 +12,7 @@ from portal.i18n import _
 from portal.members import services
 
 # Keys a client may send back unchanged from a GET (read-only; ignored when equal).
-READ_ONLY = ("id", "holds_relationship")
+READ_ONLY = ("id", "holds_relationship", "age")  # answered, never written
 
 
 def _member_dict(member) -> dict:
@@ -77,6 +77,7 @@ def members_patch(member_id):
     data = json_body()
     _check_keys(data, services.FIELDS + READ_ONLY + ("version",))
     version = data.pop("version", None)
+    data.pop("age", None)  # follows the birth date
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise ValidationFailed({"version": _("应为整数")})
     if "id" in data and data.pop("id") != member.id:

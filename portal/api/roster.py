@@ -21,4 +21,4 @@ def create_import():
 @bp.get("/t/<tenant>/imports/<import_id>")
 @permission(EDIT_REGISTER)
 def show_import(import_id):
-    return services.get(import_id).to_dict()
+    return services.get_for(g.principal, import_id).to_dict()

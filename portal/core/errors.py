@@ -35,3 +35,9 @@ class NotFound(PortalError):
 class Forbidden(PortalError):
     status = 403
     code = "forbidden"
+
+
+class RateLimited(PortalError):
+    """Too many requests of one kind (api.md: 429)."""
+    status = 429
+    code = "rate_limited"

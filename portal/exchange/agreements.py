@@ -28,7 +28,7 @@ from portal.exchange.notifications import notify
 from portal.exchange.shared import flushing, limit_org, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
-from portal.members import idnumber
+from portal.members import idnumber, lookups
 from portal.members import services as members
 from portal.members.models import ACTIVE as MEMBER_ACTIVE
 from portal.members.models import Member
@@ -201,13 +201,20 @@ def propose(principal, data: dict) -> Agreement:
             numbers = data.get("id_numbers")
             if not isinstance(numbers, list) or not numbers or len(numbers) > MAX_MEMBERS:
                 raise ValidationFailed({"id_numbers": _("请填写协议覆盖党员的身份证号")})
+            valid = []
             for raw in numbers:
                 try:
-                    number, _born = idnumber.validate(raw if isinstance(raw, str) else "")
+                    valid.append(idnumber.validate(raw if isinstance(raw, str) else "")[0])
                 except idnumber.InvalidIdNumber as exc:
                     raise ValidationFailed({"id_numbers": str(exc)})
+            # Each number asks "is this person held by that origin?": a lookup like any other.
+            lookups.charge(principal.user, [me], n=len(valid))
+            for number in valid:
                 m = registry.holder_member(crypto.keyed_hash(number))
-                if m is None or m.tenant_id != origin_org.tenant_id:
+                held_there = m is not None and m.tenant_id == origin_org.tenant_id
+                lookups.audit(principal.user, [me], number, _("由流出地持有") if held_there else _("不在流出地"),
+                              via="agreement")
+                if not held_there:
                     raise ValidationFailed({"id_numbers": _("身份证号 %(n)s 的组织关系不在所选流出地县区",
                                                             n=idnumber.mask(number))})
                 if m.id not in [p.id for p in picked]:
@@ -371,6 +378,7 @@ def terminate(principal, agreement_id, data: dict) -> Agreement:
 def _end(principal, a: Agreement, side: str, state: str, action: str, reason: str, message: str) -> Agreement:
     """Decline or terminate: record the end with its reason and tell the other side."""
     with flushing():
+        _freeze(a)
         a.state = state
         a.end_reason, a.ended_on, a.ended_by_side = reason, clock.today(), side
         db.session.flush()
@@ -416,6 +424,7 @@ def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) ->
                                        .execution_options(populate_existing=True)).unique().scalar_one()
                 if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:
                     continue
+                _freeze(a)
                 a.state = EXPIRED
                 a.ended_on = a.ends_on
                 db.session.flush()
@@ -429,6 +438,18 @@ def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) ->
 
 # ---- who is covered ----
 
+def _freeze(a: Agreement) -> None:
+    """Before an "all in the area" agreement ends, write down whom it covered at that moment, so its
+    history stays what it was instead of following the origin's register. Nothing when it never
+    took effect. Call inside `flushing()`, before the state changes."""
+    if a.scope != SCOPE_ALL or a.signed_on is None or a.state != ACTIVE:
+        return
+    for m in _area_members(a):
+        db.session.add(AgreementMember(tenant_id=a.tenant_id, other_tenant_id=a.other_tenant_id,
+                                       agreement_id=a.id, member_id=m.id, id_hash=m.id_hash, name=m.name,
+                                       sex=m.sex, id_masked=m.id_masked))
+
+
 def _area_members(a: Agreement):
     """Origin members in the host's area under the origin organization (scope all_in_area)."""
     host = db.session.get(Tenant, a.other_tenant_id)
@@ -440,9 +461,21 @@ def _area_members(a: Agreement):
     return [m for m in rows if in_area(m.region, host)]
 
 
-def covered(a: Agreement) -> list[dict]:
-    """The members the agreement covers: {"member_id", "name", "sex", "id_masked", "active"}."""
-    if a.scope == SCOPE_ALL:
+def origin_has_decided(a: Agreement) -> bool:
+    """Only the origin decides which of its members an agreement covers: by proposing it, or by
+    countersigning the host's proposal. Until then the host sees none of them."""
+    return a.proposed_by_side == "origin" or a.signed_on is not None
+
+
+def covered(a: Agreement, principal=None) -> list[dict]:
+    """The members the agreement covers: {"member_id", "name", "sex", "id_masked", "active"}.
+
+    With a principal, what that side may see: nothing for the host before the origin has decided.
+    "All members in the host's area" follows the origin's register while the agreement runs; an
+    ended agreement keeps, as history, the list it had when it ended (written by `_freeze`)."""
+    if principal is not None and side_of(principal, a) == "host" and not origin_has_decided(a):
+        return []
+    if a.scope == SCOPE_ALL and a.state in (ACTIVE, PROPOSED):
         return [{"member_id": m.id, "name": m.name, "sex": m.sex, "id_masked": m.id_masked, "active": True}
                 for m in _area_members(a)]
     with cross_tenant():
@@ -532,7 +565,7 @@ def to_dict(a: Agreement, principal=None, *, detail: bool = False) -> dict:
         out["allowed"] = allowed_steps(principal, a)
     if detail:
         out["members"] = [{"id": c["member_id"], "name": c["name"], "id_number": c["id_masked"],
-                           "active": c["active"]} for c in covered(a)]
+                           "active": c["active"]} for c in covered(a, principal)]
     return out
 
 

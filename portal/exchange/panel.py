@@ -36,7 +36,7 @@ def _origin_rows(principal, member: Member) -> tuple[list[Agreement], list[int]]
                     .unique().scalar_one_or_none()
     for a in wide:
         origin = origin_rows.get(a.tenant_id)
-        if origin is not None and any(c["member_id"] == origin.id for c in agreements.covered(a)):
+        if origin is not None and any(c["member_id"] == origin.id for c in agreements.covered(a, principal)):
             found[a.id] = a
             member_ids.add(origin.id)
     visible_agreements = [a for a in found.values() if agreements.side_of(principal, a)]

@@ -7,10 +7,10 @@ organization and its contact, nothing about the person.
 from sqlalchemy import and_, or_
 
 from portal.core import crypto
-from portal.core.errors import NotFound, ValidationFailed
+from portal.core.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
-from portal.members import idnumber
+from portal.members import idnumber, lookups
 from portal.members import services as members
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
 from portal.tenancy.context import cross_tenant
@@ -28,6 +28,17 @@ def _text(value, field: str, limit: int = MAX_Q) -> str:
     if len(value) > limit or "\x00" in value:
         raise ValidationFailed({field: _("不超过%(n)d个字符", n=limit)})
     return value
+
+
+def require_reader(user) -> None:
+    """The registry (organizations with their contacts) is for people who work in a county: an
+    upper-level reader sees aggregates only, and a user with no role sees nothing."""
+    grants = getattr(user, "grants", None) or []
+    if any(gr.tenant_id for gr in grants):
+        return
+    if grants:
+        raise Forbidden(_("上级查看角色只能查看各县区的汇总数据"))
+    raise NotFound(_("页面不存在"))
 
 
 def search(*, region: str = "", kind: str = "", role: str = "", q: str = "", accepting: str = ""):
@@ -93,18 +104,24 @@ def get(code) -> Organization:
     return org
 
 
-def lookup(id_number) -> dict:
-    """Where an ID number's relationship is held: {"held": True, "org": entry} or {"held": False}."""
+def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
+    """Where an ID number's relationship is held: {"held": True, "org": entry} or {"held": False}.
+
+    Charged to the asker's lookup budget and audited in each of `tenant_ids` (members.lookups);
+    the caller commits."""
     if not isinstance(id_number, str) or not id_number.strip():
         raise ValidationFailed({"id_number": _("请输入身份证号")})
     try:
         number, _born = idnumber.validate(id_number)
     except idnumber.InvalidIdNumber as exc:
         raise ValidationFailed({"id_number": str(exc)})
+    lookups.charge(user, tenant_ids)
     found = members.holder(crypto.keyed_hash(number))
     if found is None:
+        lookups.audit(user, tenant_ids, number, _("未登记"), via=via)
         return {"held": False}
     _hold, org, _tenant = found
+    lookups.audit(user, tenant_ids, number, _("由 %(o)s（%(c)s）持有", o=org.name, c=org.code), via=via)
     return {"held": True, "org": entry(org)}
 
 

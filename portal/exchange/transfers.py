@@ -520,7 +520,8 @@ def request_transfer(principal, data: dict) -> dict:
     relationship here: a notification to the holding organization with a one-click start."""
     principal.require(EXCHANGE)
     number = data.get("id_number")
-    found = registry.lookup(number)  # validates the ID number
+    found = registry.lookup(number, user=principal.user, tenant_ids=[principal.tenant.id],
+                            via="transfer_request")  # validates the ID number
     if not found["held"]:
         raise ValidationFailed({"id_number": _("该身份证号的组织关系未在任何县区登记，可直接登记")})
     holder = registry.holder_member(crypto.keyed_hash(idnumber.normalize(number)))

@@ -7,10 +7,11 @@ its life (valid, used, void; "overdue" is computed from valid_until).
 """
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Index, Integer, String, Text,
                         UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.core.crypto import SealedBytes
 from portal.extensions import db
 from portal.i18n import lazy
 from portal.tenancy.scoping import TenantScoped
@@ -86,7 +87,7 @@ class Letter(TenantScoped, db.Model):
     # The context the document was rendered from, JSON encrypted with the field key.
     context_enc: Mapped[str] = mapped_column(Text, nullable=False)
     # The rendered PDF; deferred so lists never load it.
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(SealedBytes, nullable=True, deferred=True)  # prints whole ID numbers
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
     pdf_void: Mapped[bool] = mapped_column(Boolean, default=False)     # stored PDF carries 作废
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -146,7 +147,7 @@ class LetterBatch(TenantScoped, db.Model):
     letter_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(SealedBytes, nullable=True, deferred=True)
     pdf_sha256: Mapped[str] = mapped_column(String(64), default="")
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)

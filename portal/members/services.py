@@ -10,7 +10,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import diff, record
-from portal.core import crypto
+from portal.core import clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
 from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
@@ -485,12 +485,17 @@ def id_number_of(member: Member) -> str:
 
 
 def to_dict(member: Member, *, reveal_id: bool = False) -> dict:
+    """The API view. Without `reveal_id` there is no birth date either: the eight hidden digits of a
+    masked number are the birth date, so the two together rebuild the whole number. The age is
+    enough for the work of a role that sees the number masked."""
     def d(value):
         return value.isoformat() if value else None
     return {
         "id": member.id, "name": member.name, "sex": member.sex, "ethnicity": member.ethnicity,
         "id_number": id_number_of(member) if reveal_id else member.id_masked,
-        "birth_date": d(member.birth_date), "education": member.education, "joined_on": d(member.joined_on),
+        "birth_date": d(member.birth_date) if reveal_id else None,
+        "age": full_years(member.birth_date, clock.today()) if member.birth_date else None,
+        "education": member.education, "joined_on": d(member.joined_on),
         "category": member.category, "org": member.org.code if member.org else None,
         "direction": member.direction, "moved_on": d(member.moved_on), "move_reason": member.move_reason,
         "region": member.region, "industry": member.industry, "employer": member.employer,

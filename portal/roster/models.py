@@ -1,8 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, func
+from sqlalchemy import JSON, DateTime, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.core.crypto import SealedBytes
 from portal.extensions import db
 from portal.tenancy.scoping import TenantScoped
 from portal.core import clock
@@ -16,7 +17,8 @@ class RosterImport(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     filename: Mapped[str] = mapped_column(String(200), nullable=False)
-    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # The upload, sealed while it waits; dropped once the import has finished either way.
+    content: Mapped[bytes | None] = mapped_column(SealedBytes, nullable=True)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,13 +7,16 @@ this register are counted as unchanged, so importing the same file twice changes
 """
 import io
 
+from flask import current_app
+
 from portal.auth.access import Principal
 from portal.auth.models import User
 from portal.core import crypto
-from portal.core.errors import NotFound, ValidationFailed
+from portal.core.errors import NotFound, RateLimited, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs import queue
+from portal.members import lookups
 from portal.members import services as members
 from portal.members.models import ACTIVE, Member, RelationshipHold
 from portal.orgs.models import Organization
@@ -55,6 +58,15 @@ def get(import_id) -> RosterImport:
     return run
 
 
+def get_for(principal, import_id) -> RosterImport:
+    """An import as a person may read it. A branch secretary reads only the imports they started:
+    another's file and report are about members outside their subtree."""
+    run = get(import_id)
+    if principal.org_limit is not None and run.created_by != getattr(principal.user, "id", None):
+        raise NotFound(_("导入记录不存在"))
+    return run
+
+
 @queue.handler("roster.import")
 def _run_job(job, import_id: int):
     run = db.session.get(RosterImport, import_id)
@@ -80,6 +92,9 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
     def bad(row, header, message):
         errors.append({"row": row, "column": header, "message": str(message)})
 
+    if run.content is None:
+        return _finish(run, REJECTED, errors=[{"row": 1, "column": "", "message": _("上传的文件已无法读取，请重新上传")}],
+                       rows=0)
     try:
         headers, rows = read_table(run.content, run.filename)
     except UnreadableFile as exc:
@@ -99,6 +114,7 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
     index = {h: i for i, h in enumerate(headers) if h in FIELD_OF}
     valid: list[tuple[int, dict, str]] = []  # (row number, data, id hash)
     seen: dict[str, int] = {}
+    births: dict[str, int] = {}  # region code + birth date -> rows
     total = len(rows)
     for n, row in enumerate(rows, start=2):
         data = {FIELD_OF[h]: (row[i] if i < len(row) else None) for h, i in index.items()}
@@ -115,9 +131,18 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
             bad(n, "身份证号", _("与第%(r)d行的身份证号重复", r=seen[id_hash]))
             continue
         seen[id_hash] = n
+        births[number[:14]] = births.get(number[:14], 0) + 1
         valid.append((n, data, id_hash))
         if on_progress and (n - 1) % 200 == 0:
             on_progress(n - 1, total)
+
+    # Many numbers sharing one region and birth date are candidates for one person, not a register:
+    # refused before the index is read, so the file learns nothing about who is registered.
+    crowded = max(births.values(), default=0)
+    if crowded > current_app.config["IMPORT_SAME_BIRTH_LIMIT"]:
+        return _finish(run, REJECTED, rows=total, errors=[{"row": 0, "column": "身份证号", "message": _(
+            "共%(t)d行，其中%(c)d个身份证号的地区代码和出生日期完全相同，不像一份名册，整个文件未导入。",
+            t=total, c=crowded)}])
 
     # Who already holds these numbers, here or elsewhere (read across tenants on purpose).
     hashes = [h for _, _, h in valid]
@@ -135,18 +160,20 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
             Member.id_hash.in_(chunk), Member.status == ACTIVE)).scalars())
     to_write = []
     unchanged = 0
+    conflicts: list[tuple[int, dict, RelationshipHold]] = []
     for n, data, id_hash in valid:
         hold = holds.get(id_hash)
         if id_hash in here:
             unchanged += 1
         elif hold is not None and hold.tenant_id != run.tenant_id:
-            with cross_tenant():
-                org = db.session.execute(db.select(Organization).filter_by(
-                    id=hold.org_id, tenant_id=hold.tenant_id)).scalar_one()
-                tenant = db.session.get(Tenant, hold.tenant_id)
-            bad(n, "身份证号", _("冲突：%(m)s", m=members.holder_message(org, tenant)))
+            conflicts.append((n, data, hold))
         else:
             to_write.append(data)
+    if conflicts and not _name_conflicts(principal, run, conflicts, bad):
+        return _finish(run, REJECTED, rows=total, errors=[{"row": 0, "column": "身份证号", "message": _(
+            "共%(t)d行，其中%(c)d行的身份证号已由其他县区持有组织关系，超过%(k)d行的上限，整个文件未导入，"
+            "也不逐行列出。请核对名册后重新导入，或逐人在“组织关系查询”中核实。",
+            t=total, c=len(conflicts), k=current_app.config["IMPORT_CONFLICT_LIMIT"])}])
     if errors:
         errors.sort(key=lambda e: (e["row"], e["column"]))
         return _finish(run, REJECTED, errors=errors, rows=total)
@@ -161,8 +188,31 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
     return _finish(run, DONE, rows=total, written=len(to_write), unchanged=unchanged)
 
 
+def _name_conflicts(principal, run, conflicts, bad) -> bool:
+    """Report each row held by another tenant, naming the holder, when there are few: each named
+    holder is a lookup (charged and audited). Many conflicts, or an exhausted lookup budget, are
+    reported as counts only (False): a file of candidate numbers must not work as a bulk lookup."""
+    if len(conflicts) > current_app.config["IMPORT_CONFLICT_LIMIT"]:
+        return False
+    tenant_ids = [run.tenant_id]
+    try:
+        lookups.charge(principal.user, tenant_ids, n=len(conflicts))
+    except RateLimited:
+        return False
+    for n, data, hold in conflicts:
+        with cross_tenant():
+            org = db.session.execute(db.select(Organization).filter_by(
+                id=hold.org_id, tenant_id=hold.tenant_id)).scalar_one()
+            tenant = db.session.get(Tenant, hold.tenant_id)
+        lookups.audit(principal.user, tenant_ids, str(data.get("id_number") or ""),
+                      _("由 %(o)s（%(c)s）持有", o=org.name, c=org.code), via="import")
+        bad(n, "身份证号", _("冲突：%(m)s", m=members.holder_message(org, tenant)))
+    return True
+
+
 def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> RosterImport:
     run.state, run.errors, run.rows, run.written, run.unchanged = state, errors or [], rows, written, unchanged
+    run.content = None  # the upload is personal data; once processed, only the outcome is kept
     run.progress = 100
     run.finished_at = clock.utcnow()
     db.session.commit()

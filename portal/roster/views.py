@@ -37,7 +37,7 @@ def upload():
 @bp.get("/import/<int:import_id>")
 @permission(EDIT_REGISTER)
 def show(import_id):
-    run = services.get(import_id)
+    run = services.get_for(g.principal, import_id)
     job = None
     if run.job_id and run.state not in ("done", "rejected"):
         from portal.jobs.queue import get_job
@@ -48,7 +48,7 @@ def show(import_id):
 @bp.get("/import/<int:import_id>/errors.xlsx")
 @permission(EDIT_REGISTER)
 def errors(import_id):
-    run = services.get(import_id)
+    run = services.get_for(g.principal, import_id)
     return xlsx_response(services.error_report(run), f"导入错误报告-{run.id}.xlsx")
 
 

@@ -87,7 +87,7 @@ def test_registry_and_lookup_pages(client, world):
     assert resp.status_code == 400 and "18位" in resp.get_data(as_text=True)
     login(client, "a-viewer")
     assert client.get("/registry").status_code == 200
-    assert client.get(f"/registry/lookup?id_number={number}").status_code == 404
+    assert client.get(f"/registry/lookup?id_number={number}").status_code == 403  # as the API: known, not allowed
 
 
 def _register_incoming(client, number, org_code):

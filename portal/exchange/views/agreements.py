@@ -105,7 +105,7 @@ def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
     side = agreements.side_of(g.principal, a)
     return render_template(
         "exchange/agreement.html", a=a, side=side, steps=agreements.allowed_steps(g.principal, a),
-        covered=agreements.covered(a), attendance=notices.attendance(g.principal, a),
+        covered=agreements.covered(a, g.principal), attendance=notices.attendance(g.principal, a),
         notices=notices.list_for(g.principal, a), notice_kinds=NOTICE_KINDS, notice_labels=NOTICE_LABELS,
         can_act=g.principal.can(EXCHANGE), can_download=g.principal.can(LETTERS), error=error, form=form or {},
         today=clock.today().isoformat()), status

@@ -4,7 +4,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from portal.auth.access import login_only, permission
 from portal.auth.roles import EXCHANGE, allows
-from portal.core.errors import NotFound, PortalError
+from portal.core.errors import Forbidden, NotFound, PortalError
 from portal.exchange import agreements, registry, transfers
 from portal.exchange.shared import run
 from portal.exchange.views import bp
@@ -24,15 +24,12 @@ def exchange_tenants():
     return [gr.tenant for gr in _grants() if gr.tenant_id and allows(gr.role, EXCHANGE) and gr.tenant.active]
 
 
-def _require_role():
-    if not _grants():
-        raise NotFound(_("页面不存在"))
 
 
 @bp.get("/registry", endpoint="registry")
 @login_only
 def registry_page():
-    _require_role()
+    registry.require_reader(g.user)
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     error = None
     try:
@@ -56,13 +53,13 @@ def registry_page():
 @login_only
 def lookup():
     """Whether an ID number holds a relationship anywhere: only the holding organization and its contact."""
-    if not exchange_tenants():
-        raise NotFound(_("页面不存在"))
+    if not exchange_tenants():  # as the API answers: known, but not allowed
+        raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
     number = request.args.get("id_number", "")
     result, error = None, None
     if number:
         try:
-            result = registry.lookup(number)
+            result = registry.lookup(number, user=g.user, tenant_ids=[t.id for t in exchange_tenants()])
         except PortalError as exc:
             error = exc
     return render_template("exchange/lookup.html", number=number, result=result, error=error,
@@ -94,7 +91,7 @@ def propose_from_register():
     data = _held_args()
     found = None
     try:
-        found = registry.lookup(data["id_number"])
+        found = registry.lookup(data["id_number"], user=g.user, tenant_ids=[g.tenant.id], via="propose")
         if not found["held"]:
             raise NotFound(_("该身份证号的组织关系未在任何县区登记"))
         from datetime import timedelta

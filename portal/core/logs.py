@@ -1,0 +1,45 @@
+"""No ID number, phone number or search term reaches a log line.
+
+Access logs (the development server's, gunicorn's) print the request line with its query string,
+where searches (`?q=`) and lookups (`?id_number=`) travel; exception texts may quote a row. Rather
+than trusting every logger and format, a log-record factory scrubs each record once, as it is made,
+whatever logger or handler later writes it: query strings go, and anything shaped like an ID number
+or a phone number is replaced.
+"""
+import logging
+import re
+
+QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+REDACTED = "[已隐去]"
+
+
+def scrub(text: str) -> str:
+    text = QUERY.sub(lambda m: m.group(1) + "?" + REDACTED, text)
+    text = ID_NUMBER.sub(REDACTED, text)
+    text = MOBILE.sub(REDACTED, text)
+    return LANDLINE.sub(REDACTED, text)
+
+
+def _scrubbing(make_record):
+    def factory(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format is the logging module's to report
+            return record
+        record.msg, record.args = scrub(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        return record
+    factory.portal_scrubbing = True
+    return factory
+
+
+def install() -> None:
+    """Scrub every log record of this process (idempotent: one app or many)."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "portal_scrubbing", False):
+        logging.setLogRecordFactory(_scrubbing(current))
