@@ -5,7 +5,7 @@ from portal.config import Config, check_production, from_env
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each with init_app(app) registering its models, blueprints and commands.
-FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "roster", "jobs", "letters", "exchange", "reports",
+FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "roster", "jobs", "letters", "exchange", "reports", "standing",
             "api", "demo")
 
 
