@@ -12,7 +12,10 @@ Interpretations worth knowing:
   candidate for removal from S+30 months (two more years). A member never contacted is lost.
 - A member is abroad when their region starts with 境外/国外/海外/出国, or their organization is a
   驻外流动党员党组织.
-- Dues: paid through month P, six whole months after P unpaid (the current month is not yet due).
+- Dues and organizational life are reviewed by the organization holding the relationship. Dues:
+  paid through month P, six whole months after P unpaid (the current month is not yet due); a
+  register without a dues month is not flagged. Organizational life: none recorded on or after
+  the day six months ago, for members registered before that day.
 - Activity certificates are due for the yearly check from 30 days before the anniversary of the
   last check (or of the issue).
 """
@@ -20,12 +23,14 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from portal.core import clock
 from portal.exchange.models import ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, SUBMITTED, Agreement, Notice, Transfer
 from portal.extensions import db
 from portal.members.models import ACTIVE as MEMBER_ACTIVE
 from portal.members.models import Member
 from portal.members.rules import month_index, months_before, ym
 from portal.orgs.models import Organization
+from portal.standing.models import ActivityCertificate, OrgLifeRecord
 
 REPLY_DUE_SOON_DAYS = 3
 LETTER_EXPIRING_DAYS = 3
@@ -50,10 +55,13 @@ def _dialect() -> str:
 
 
 def add_months(expr, months: int):
-    """expr + n calendar months, as a date."""
+    """expr + n calendar months, as a date; a day the target month lacks becomes its last day
+    (31 August + 1 month = 30 September, 29 February + 12 months = 28 February), as PostgreSQL does."""
     if _dialect() == "postgresql":
         return sa.cast(expr + sa.func.make_interval(0, months), sa.Date)
-    return sa.func.date(expr, f"{months:+d} months")
+    plain = sa.func.date(expr, f"{months:+d} months")  # SQLite overflows into the next month instead
+    clamped = sa.func.date(expr, "start of month", f"{months + 1:+d} months", "-1 day")
+    return sa.case((sa.func.strftime("%d", plain) == sa.func.strftime("%d", expr), plain), else_=clamped)
 
 
 def month_start(ym_expr):
@@ -252,8 +260,30 @@ def _months_after(day: date, months: int) -> date:
 # ---- organizational life and activity certificates (the standing tables) ----
 
 def no_org_life(tid: int, as_of: date):
-    return nothing()
+    """Members whose relationship we hold, on the register for six months or more, with no
+    organizational life recorded in the last six months (own branch or a host under an agreement)."""
+    cutoff = months_before(as_of, ORG_LIFE_MONTHS)
+    registered_before = clock.local_day_bounds(cutoff)[0]
+    attended = sa.select(OrgLifeRecord.id).where(OrgLifeRecord.tenant_id == Member.tenant_id,
+                                                 OrgLifeRecord.member_id == Member.id, OrgLifeRecord.on >= cutoff)
+    return _member_select(tid, Member.holds_relationship.is_(True), Member.created_at < registered_before,
+                          ~sa.exists(attended))
+
+
+def certificate_check_bound(as_of: date) -> date:
+    """The latest last-check (or issue) day whose anniversary falls on or before as_of + 30 days."""
+    horizon = as_of + timedelta(days=CERTIFICATE_NOTICE_DAYS)
+    if horizon.month == 2 and horizon.day == 28 and _leap(horizon.year - 1):
+        return date(horizon.year - 1, 2, 29)  # its anniversary is 28 February
+    return months_before(horizon, 12)
 
 
 def certificates_due(tid: int, as_of: date):
-    return nothing()
+    """Certificates not handed back whose yearly check falls due within 30 days (or is past)."""
+    base = sa.func.coalesce(ActivityCertificate.last_checked_on, ActivityCertificate.issued_on)
+    return (sa.select(*_columns(ActivityCertificate.id, Member.org_id, add_months(base, 12), Member.name,
+                                None, Member.id))
+            .join(Member, (Member.tenant_id == ActivityCertificate.tenant_id)
+                  & (Member.id == ActivityCertificate.member_id))
+            .where(ActivityCertificate.tenant_id == tid, ActivityCertificate.returned_on.is_(None),
+                   Member.status == MEMBER_ACTIVE, base <= certificate_check_bound(as_of)))
