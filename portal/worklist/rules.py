@@ -220,7 +220,7 @@ def agreements_ending(tid: int, as_of: date):
 def agreement_reports(tid: int, as_of: date):
     """Each side reports to the other every month or quarter (Agreement.report_every), counted from
     its last report notice, else from the signing. Agreements are few, so the dates are computed
-    here from one grouped query; the result is handed back as a VALUES set like the other rules."""
+    here from one grouped query; the result is handed back as a set of literal rows like the other rules."""
     rows = db.session.execute(sa.select(Agreement.id, Agreement.tenant_id, Agreement.other_tenant_id,
                                         Agreement.origin_org_id, Agreement.host_org_id, Agreement.number,
                                         Agreement.report_every, Agreement.signed_on, Agreement.starts_on)
@@ -247,10 +247,9 @@ def agreement_reports(tid: int, as_of: date):
                 items.append((r.id, org_id, due, r.number or ""))
     if not items:
         return nothing()
-    values = sa.values(sa.column("subject_id", sa.Integer), sa.column("org_id", sa.Integer),
-                       sa.column("due_on", sa.Date), sa.column("subject_name", sa.String),
-                       name="reports").data(items)
-    return sa.select(*_columns(values.c.subject_id, values.c.org_id, values.c.due_on, values.c.subject_name))
+    return sa.union_all(*[sa.select(*_columns(sa.literal(aid, sa.Integer), sa.literal(org_id, sa.Integer),
+                                              sa.literal(due, sa.Date), sa.literal(name, sa.String)))
+                          for aid, org_id, due, name in items])
 
 
 def _months_after(day: date, months: int) -> date:
