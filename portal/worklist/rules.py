@@ -145,18 +145,19 @@ def no_dues(tid: int, as_of: date):
 
 
 def political_birthdays(tid: int, as_of: date):
-    """Anniversaries of joining the party from today to seven days ahead; number = years."""
-    parts = []
+    """Anniversaries of joining the party from today to seven days ahead; number = years. One scan:
+    the month-day of joining picks the day in the window (a CASE over at most nine month-days)."""
+    window = {}
     for offset in range(BIRTHDAY_DAYS + 1):
         day = as_of + timedelta(days=offset)
-        days = [day.strftime("%m-%d")]
+        window[day.strftime("%m-%d")] = day
         if day.month == 2 and day.day == 28 and not _leap(day.year):
-            days.append("02-29")  # a leap-day joiner is greeted on 28 February
-        parts.append(_member_select(
-            tid, month_day(Member.joined_on).in_(days), Member.joined_on < day,
-            due_on=sa.literal(day, sa.Date),
-            number=sa.literal(day.year, sa.Integer) - sa.cast(sa.extract("year", Member.joined_on), sa.Integer)))
-    return sa.union_all(*parts)
+            window["02-29"] = day  # a leap-day joiner is greeted on 28 February
+    md = month_day(Member.joined_on)
+    day = sa.case({k: sa.literal(v, sa.Date) for k, v in window.items()}, value=md)
+    year = sa.case({k: v.year for k, v in window.items()}, value=md)
+    return _member_select(tid, md.in_(list(window)), Member.joined_on < day, due_on=day,
+                          number=year - sa.cast(sa.extract("year", Member.joined_on), sa.Integer))
 
 
 def _leap(year: int) -> bool:

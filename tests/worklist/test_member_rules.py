@@ -111,3 +111,12 @@ def test_an_item_disappears_when_its_cause_is_gone(world, make, frozen):
         db.session.commit()
     result = swept(date(2026, 12, 2))
     assert kinds_of(A, lost.id) == set() and result["removed"] == 1
+
+
+def test_a_day_the_month_lacks_becomes_its_last_day(world, frozen):
+    # Last contact 31 May + 6 months: lost since 30 November (SQLite would say 1 December).
+    m = member(world, "月末", last_contact_on="2026-05-31")
+    swept(TODAY)
+    with cross_tenant():
+        due = db.session.execute(db.text("SELECT due_on FROM work_items WHERE member_id = :m"), {"m": m.id}).scalar()
+    assert str(due) == "2026-11-30"
