@@ -119,7 +119,9 @@ def _sync(tid: int, kind: str, subject_type: str, current, as_of: date) -> tuple
     source = sa.select(sa.literal(tid, sa.Integer), sa.literal(kind, sa.String), sa.literal(subject_type, sa.String),
                        cur.c.subject_id, cur.c.org_id, cur.c.due_on, sa.func.coalesce(cur.c.subject_name, ""),
                        cur.c.number, cur.c.member_id, sa.literal(as_of, sa.Date)).where(~known)
-    added = db.session.execute(sa.insert(table).from_select(columns, source)).rowcount or 0
+    # psycopg reports an INSERT's row count only when asked to keep it
+    added = db.session.execute(sa.insert(table).from_select(columns, source)
+                               .execution_options(preserve_rowcount=True)).rowcount or 0
     return added, removed
 
 
