@@ -118,9 +118,14 @@ def init_app(app):
         user = g.get("user")
         if user is None:
             return redirect(url_for("auth.login"))
+        # The first screen is the work: a user of one county lands on its work list, an
+        # upper-level reader of one region on the counts of its counties.
         tenant_grants = [gr for gr in user.grants if gr.tenant_id]
         if len(tenant_grants) == 1:
-            return redirect(url_for("members.index", tenant=tenant_grants[0].tenant.code))
+            return redirect(url_for("worklist.index", tenant=tenant_grants[0].tenant.code))
+        regions = {gr.region_code for gr in user.grants if gr.role == "upper_reader" and gr.region_code}
+        if not tenant_grants and len(regions) == 1 and not user.is_platform_admin:
+            return redirect(url_for("worklist.region", code=regions.pop()))
         return redirect(url_for("auth.home"))
 
     @app.get("/healthz")

@@ -325,6 +325,7 @@ NOTIFICATION_KINDS = {
     "agreement_declined": lazy("共管协议被拒绝"),
     "agreement_terminated": lazy("共管协议已终止"),
     "notice_posted": lazy("收到共管通报"),
+    "work_item": lazy("新的待办事项"),  # written by the work-list sweep (portal/worklist/sweep.py)
 }
 
 

@@ -16,7 +16,9 @@ CATEGORIES = ("正式党员", "预备党员")
 EDUCATIONS = ("研究生", "本科", "专科", "中专", "高中", "初中", "小学")
 EDUCATION_SYNONYMS = {"博士": "研究生", "硕士": "研究生", "大学": "本科", "大专": "专科"}
 MOVE_REASONS = ("务工", "经商", "求学", "随迁", "其他")
-CONTACT_CHANNELS = ("电话", "微信", "短信", "面谈", "走访", "其他")
+# Channels offered when recording a contact; older rows may carry 短信, 面谈, 走访 or 其他 and stay valid.
+CONTACT_CHANNELS = ("电话", "微信", "上门", "信函", "网络", "报到")
+LEGACY_CONTACT_CHANNELS = ("短信", "面谈", "走访", "其他")
 
 ACTIVE = "active"
 TRANSFERRED = "transferred"

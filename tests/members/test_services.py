@@ -338,11 +338,11 @@ def test_record_contact(make, chaoyang, new_member):
     with scope("110105"):
         m = services.get(p, member.id)
         contact = services.record_contact(p, m, {"on": "2026-03-02", "channel": "电话", "note": "已联系"})
-        services.record_contact(p, m, {"on": "2026-02-01", "channel": "面谈"})  # older: last contact stays
+        services.record_contact(p, m, {"on": "2026-02-01", "channel": "上门"})  # older: last contact stays
         db.session.commit()
         assert m.last_contact_on == date(2026, 3, 2)
         rows = db.session.execute(services.contacts_query(m)).scalars().all()
-        assert [(c.on, c.channel) for c in rows] == [(date(2026, 3, 2), "电话"), (date(2026, 2, 1), "面谈")]
+        assert [(c.on, c.channel) for c in rows] == [(date(2026, 3, 2), "电话"), (date(2026, 2, 1), "上门")]
         assert services.contact_to_dict(contact) == {"id": contact.id, "on": "2026-03-02", "channel": "电话",
                                                      "note": "已联系", "recorded_by": p.user.id}
 

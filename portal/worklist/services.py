@@ -1,0 +1,152 @@
+"""Reading the work list: what a principal sees (a branch secretary: their subtree), counts by kind,
+by organization, by county for an upper level, and the item shape of api.md."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import url_for
+
+from portal.core import clock
+from portal.core.errors import ValidationFailed
+from portal.extensions import db
+from portal.i18n import _
+from portal.orgs import services as orgs
+from portal.orgs.models import Organization
+from portal.tenancy.context import cross_tenant
+from portal.worklist.models import KIND_LABELS, KINDS, RANK, WorkItem
+
+
+
+def most_urgent_first(q):
+    """Order items by the rank of their kind, then the nearest due date."""
+    return q.order_by(sa.case(RANK, value=WorkItem.kind, else_=len(KINDS)), WorkItem.due_on.is_(None),
+                      WorkItem.due_on, WorkItem.id)
+
+
+def parse_filters(principal, *, org: str = "", kind: str = "") -> tuple[Organization | None, str]:
+    """The ?org= and ?kind= filters, checked: an unknown kind or an organization outside what the
+    principal may see is a clear error, not an empty list."""
+    org, kind = (org or "").strip(), (kind or "").strip()
+    errors = {}
+    if kind and kind not in KINDS:
+        errors["kind"] = _("待办类型应为：%(v)s", v="、".join(KINDS))
+    chosen = None
+    if org:
+        chosen = orgs.find(org) if len(org) <= 100 else None
+        limit = orgs.limit_of(principal)
+        if chosen is None or (limit is not None and not chosen.is_within(limit)):
+            errors["org"] = _("没有此组织或无权查看：%(o)s", o=org[:40])
+    if errors:
+        raise ValidationFailed(errors)
+    return chosen, kind
+
+
+def _scope(principal, query, org: Organization | None):
+    top = org or orgs.limit_of(principal)
+    if top is not None:
+        query = query.filter(WorkItem.org_id.in_(
+            sa.select(Organization.id).filter(orgs.subtree_filter(Organization.path, top))))
+    return query
+
+
+def query(principal, *, org: Organization | None = None, kind: str = ""):
+    """The items, most urgent first (rank of the kind, then the nearest due date)."""
+    q = _scope(principal, db.select(WorkItem), org)
+    if kind:
+        q = q.filter(WorkItem.kind == kind)
+    return most_urgent_first(q)
+
+
+def counts(principal, *, org: Organization | None = None) -> dict:
+    """{kind: n} over the principal's organizations, only kinds that have items, in urgency order."""
+    q = _scope(principal, db.select(WorkItem.kind, sa.func.count()).group_by(WorkItem.kind), org)
+    found = dict(db.session.execute(q).all())
+    return {kind: found[kind] for kind in KINDS if found.get(kind)}
+
+
+def org_counts(principal) -> list[dict]:
+    """Rows per organization (tree order) with their counts by kind and total, for a tenant admin."""
+    q = _scope(principal, db.select(WorkItem.org_id, WorkItem.kind, sa.func.count())
+               .group_by(WorkItem.org_id, WorkItem.kind), None)
+    by_org: dict[int, dict] = {}
+    for org_id, kind, n in db.session.execute(q).all():
+        by_org.setdefault(org_id, {})[kind] = n
+    rows = []
+    for org in orgs.tree(limit_to=orgs.limit_of(principal)):
+        if org.id in by_org:
+            rows.append({"org": org, "counts": by_org[org.id], "total": sum(by_org[org.id].values())})
+    return rows
+
+
+def region_counts(tenants) -> list[dict]:
+    """Counts by kind per county under a region (aggregates only: no names, no items)."""
+    ids = [t.id for t in tenants]
+    found: dict[int, dict] = {}
+    if ids:
+        with cross_tenant():
+            for tid, kind, n in db.session.execute(
+                    sa.select(WorkItem.tenant_id, WorkItem.kind, sa.func.count())
+                    .where(WorkItem.tenant_id.in_(ids)).group_by(WorkItem.tenant_id, WorkItem.kind)).all():
+                found.setdefault(tid, {})[kind] = n
+    return [{"tenant": {"code": t.code, "name": t.name}, "counts": found.get(t.id, {}),
+             "total": sum(found.get(t.id, {}).values())} for t in tenants]
+
+
+def summary(item: WorkItem, today: date | None = None) -> str:
+    today = today or clock.today()
+    name, n, due = item.subject_name, item.number, item.due_on
+    days = (due - today).days if due else None
+    k = item.kind
+    if k == "reply_due":
+        return _("%(n)s 同志的转接申请待答复，还剩 %(d)d 天（%(due)s 前）", n=name, d=days, due=due.isoformat())
+    if k == "reply_overdue":
+        return _("%(n)s 同志的转接申请答复已逾期 %(d)d 天", n=name, d=-days)
+    if k == "awaiting_other_side":
+        return _("%(n)s 同志的转接申请对方逾期 %(d)d 天未答复，请催办", n=name, d=-days)
+    if k == "returned_repeatedly":
+        return _("%(n)s 同志的转接已被退回 %(c)d 次", n=name, c=n or 0)
+    if k == "letter_expiring":
+        return _("%(n)s 同志的介绍信 %(due)s 到期，尚未报到", n=name, due=due.isoformat())
+    if k == "letter_overdue":
+        return _("%(n)s 同志的介绍信已过有效期仍未报到（口袋党员）", n=name)
+    if k in ("lost_contact", "abroad_contact_due", "suspension_candidate", "removal_candidate"):
+        since = _("自 %(d)s 起", d=due.isoformat()) if due else _("从未登记联系")
+        text = {"lost_contact": _("%(n)s 同志失去联系，%(s)s"),
+                "abroad_contact_due": _("%(n)s 同志在国（境）外，半年内未联系，%(s)s"),
+                "suspension_candidate": _("%(n)s 同志失联已满6个月，可提请停止党籍，%(s)s"),
+                "removal_candidate": _("%(n)s 同志停止党籍后满2年仍无法联系，可提请除名，%(s)s")}[k]
+        return text % {"n": name, "s": since}
+    if k == "no_dues_6m":
+        return _("%(n)s 同志自 %(m)s 起连续6个月以上未交党费，请核查", n=name, m=due.strftime("%Y-%m") if due else "")
+    if k == "no_org_life_6m":
+        return _("%(n)s 同志连续6个月未参加组织生活，请核查", n=name)
+    if k == "certificate_check_due":
+        return _("%(n)s 同志的流动党员活动证应于 %(due)s 前年审", n=name, due=due.isoformat() if due else "")
+    if k == "agreement_ending":
+        return _("共管协议 %(a)s 将于 %(due)s 到期", a=name, due=due.isoformat())
+    if k == "agreement_report_due":
+        return _("共管协议 %(a)s 应于 %(due)s 前向对方通报情况", a=name, due=due.isoformat())
+    if k == "political_birthday":
+        return _("%(due)s 是 %(n)s 同志入党 %(y)d 周年纪念日", n=name, y=n or 0, due=due.isoformat())
+    return name
+
+
+def link(item: WorkItem) -> str:
+    """The page that resolves the item."""
+    if item.subject_type == "transfer":
+        return url_for("exchange.transfer", transfer_id=item.subject_id)
+    if item.subject_type == "agreement":
+        return url_for("exchange.agreement", agreement_id=item.subject_id)
+    if item.kind == "political_birthday":
+        return url_for("worklist.greeting", member_id=item.member_id)
+    return url_for("members.show", member_id=item.member_id or item.subject_id)
+
+
+def to_dict(item: WorkItem) -> dict:
+    """api.md's item."""
+    return {"kind": item.kind, "subject": {"type": item.subject_type, "id": item.subject_id},
+            "org": item.org.code if item.org else None,
+            "due_on": item.due_on.isoformat() if item.due_on else None, "summary": summary(item)}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))

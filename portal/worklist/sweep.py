@@ -1,0 +1,140 @@
+"""The daily sweep: apply the exchange deadlines, then rebuild every tenant's work list.
+
+`run()` is the one entry point (the `flask sweep` command and the scheduled job call it). Per
+tenant and rule it issues two statements: delete the stored items whose cause is gone or changed,
+insert the items that are new. Both are set-based (INSERT ... SELECT / DELETE ... NOT EXISTS), so
+the cost grows with the register inside the database, not in Python. Running it twice on a day
+changes nothing the second time. Each new item is announced once in the responsible
+organization's inbox (`notified_at`); with SMTP configured a digest job per tenant follows.
+"""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.core import clock
+from portal.exchange import agreements as agreement_service
+from portal.exchange import transfers as transfer_service
+from portal.exchange.models import Notification
+from portal.extensions import db
+from portal.i18n import _
+from portal.jobs.queue import enqueue
+from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant
+from portal.worklist import rules
+from portal.worklist.models import KIND_LABELS, KINDS, WorkItem
+
+NOTIFICATION_KIND = "work_item"
+SUBJECTS = {
+    "reply_due": "transfer", "reply_overdue": "transfer", "awaiting_other_side": "transfer",
+    "returned_repeatedly": "transfer", "letter_expiring": "transfer", "letter_overdue": "transfer",
+    "agreement_ending": "agreement", "agreement_report_due": "agreement",
+    "certificate_check_due": "certificate",
+}
+
+
+def run(as_of: date | None = None, tenant_code: str | None = None) -> dict:
+    """Counts per kind of the open items after the sweep (over the tenants swept), and
+    `overdue_transfers`, `expired_agreements`, `added`, `removed`, `notified`, `tenants`."""
+    as_of = as_of or clock.today()
+    tenants = _tenants(tenant_code)
+    result = {kind: 0 for kind in KINDS}
+    result.update(overdue_transfers=0, expired_agreements=0, added=0, removed=0, notified=0,
+                  tenants=len(tenants))
+    # Deadlines first: a letter that expired yesterday must be `overdue` before the lists are built.
+    only = tenants[0].id if tenant_code else None
+    result["overdue_transfers"] = transfer_service.sweep_overdue(as_of, tenant_id=only)
+    result["expired_agreements"] = agreement_service.sweep_expired(as_of, tenant_id=only)
+    for tenant in tenants:
+        outcome = rebuild(tenant, as_of)
+        for key in ("added", "removed", "notified"):
+            result[key] += outcome[key]
+        for kind, n in outcome["counts"].items():
+            result[kind] += n
+    if current_app.config.get("SMTP_HOST"):
+        for tenant in tenants:
+            try:
+                enqueue("worklist.digest", tenant.id, params={"on": as_of.isoformat()})
+            except Exception:  # the inbox already holds every item; mail is a courtesy
+                current_app.logger.exception("could not queue the work-list digest")
+    return result
+
+
+def _tenants(tenant_code: str | None) -> list[Tenant]:
+    query = db.select(Tenant).filter(Tenant.active.is_(True)).order_by(Tenant.id)
+    if tenant_code is not None:
+        query = query.filter(Tenant.code == tenant_code)
+    tenants = db.session.execute(query).scalars().all()
+    if tenant_code is not None and not tenants:
+        raise ValueError(_("没有此县区：%(c)s", c=tenant_code))
+    return tenants
+
+
+def current_sets(tenant: Tenant, as_of: date) -> dict:
+    """kind -> the select of that kind's items today (see rules.py)."""
+    tid = tenant.id
+    sets = {}
+    sets.update(rules.transfer_rules(tid, as_of))
+    sets.update(rules.contact_stages(tid, as_of, tenant.lost_contact_months or 6))
+    sets["no_dues_6m"] = rules.no_dues(tid, as_of)
+    sets["no_org_life_6m"] = rules.no_org_life(tid, as_of)
+    sets["certificate_check_due"] = rules.certificates_due(tid, as_of)
+    sets["agreement_ending"] = rules.agreements_ending(tid, as_of)
+    sets["agreement_report_due"] = rules.agreement_reports(tid, as_of)
+    sets["political_birthday"] = rules.political_birthdays(tid, as_of)
+    return sets
+
+
+def rebuild(tenant: Tenant, as_of: date) -> dict:
+    """Bring one tenant's stored items in line with today's rules, in one transaction."""
+    added = removed = 0
+    with cross_tenant():  # transfers and agreements are read from both sides, each filtered to tid
+        for kind, current in current_sets(tenant, as_of).items():
+            a, r = _sync(tenant.id, kind, SUBJECTS.get(kind, "member"), current, as_of)
+            added, removed = added + a, removed + r
+        notified = _announce(tenant.id)
+        counts = dict(db.session.execute(
+            sa.select(WorkItem.kind, sa.func.count()).where(WorkItem.tenant_id == tenant.id)
+            .group_by(WorkItem.kind)).all())
+        db.session.commit()
+    return {"added": added, "removed": removed, "notified": notified, "counts": counts}
+
+
+def _sync(tid: int, kind: str, subject_type: str, current, as_of: date) -> tuple[int, int]:
+    table = WorkItem.__table__
+    cur = current.subquery("cur")
+    # An item whose responsible org, due date or figure changed is a new item (a member moved to
+    # another branch: that branch must hear of it).
+    same = sa.exists().where(cur.c.subject_id == table.c.subject_id, cur.c.org_id == table.c.org_id,
+                             cur.c.due_on.is_not_distinct_from(table.c.due_on),
+                             cur.c.number.is_not_distinct_from(table.c.number))
+    removed = db.session.execute(sa.delete(table).where(table.c.tenant_id == tid, table.c.kind == kind, ~same)
+                                 ).rowcount or 0
+    stored = table.alias("stored")
+    known = sa.exists().where(stored.c.tenant_id == tid, stored.c.kind == kind,
+                              stored.c.subject_type == subject_type, stored.c.subject_id == cur.c.subject_id,
+                              stored.c.org_id == cur.c.org_id)
+    columns = ["tenant_id", "kind", "subject_type", "subject_id", "org_id", "due_on", "subject_name", "number",
+               "member_id", "found_on"]
+    source = sa.select(sa.literal(tid, sa.Integer), sa.literal(kind, sa.String), sa.literal(subject_type, sa.String),
+                       cur.c.subject_id, cur.c.org_id, cur.c.due_on, sa.func.coalesce(cur.c.subject_name, ""),
+                       cur.c.number, cur.c.member_id, sa.literal(as_of, sa.Date)).where(~known)
+    # psycopg reports an INSERT's row count only when asked to keep it
+    added = db.session.execute(sa.insert(table).from_select(columns, source)
+                               .execution_options(preserve_rowcount=True)).rowcount or 0
+    return added, removed
+
+
+def _announce(tid: int) -> int:
+    """One inbox message per new item, then the items are marked announced."""
+    table = WorkItem.__table__
+    now = clock.utcnow()
+    label = sa.case({kind: str(KIND_LABELS[kind]) for kind in KINDS}, value=table.c.kind, else_=table.c.kind)
+    message = label + sa.literal("：") + table.c.subject_name
+    pending = (table.c.tenant_id == tid, table.c.notified_at.is_(None))
+    notes = Notification.__table__
+    db.session.execute(sa.insert(notes).from_select(
+        ["tenant_id", "org_id", "kind", "subject_type", "subject_id", "message", "created_at"],
+        sa.select(table.c.tenant_id, table.c.org_id, sa.literal(NOTIFICATION_KIND, sa.String), table.c.subject_type,
+                  table.c.subject_id, message, sa.literal(now, sa.DateTime)).where(*pending)))
+    return db.session.execute(sa.update(table).where(*pending).values(notified_at=now)).rowcount or 0
