@@ -132,3 +132,40 @@ def test_a_transfer_within_one_county_counts_neither_in_nor_out(api, world):
     assert stats["transfers"]["2027"] == {"in": 0, "out": 0}
     new = rows(Member, tenant_id=world.tenant_ids[A], id_hash=m.id_hash, status="active")[0]
     assert new.direction == "流出" and new.region == "江苏省南京市江宁区"
+
+
+def test_migration_0006_fixes_rows_written_before_and_leaves_edited_ones(world, completed):
+    """Rows of transfers completed before the fix hold the copied destination; the data migration
+    gives them the origin, and leaves a row someone has edited since."""
+    import importlib.util
+    from pathlib import Path
+
+    from portal.extensions import db
+    from portal.tenancy.context import cross_tenant
+    spec = importlib.util.spec_from_file_location(
+        "m0006", Path(__file__).parents[2] / "migrations/versions/0006_transfer_origin_region.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    m = completed["member"]
+    edited = world.member(name="李四", region="江苏省南京市江宁区")
+    b = world.tenant_ids[B]
+    new = rows(Member, tenant_id=b, id_hash=m.id_hash)[0]
+    with cross_tenant():
+        # As the old code wrote it: the destination copied over.
+        db.session.execute(db.update(Member).where(Member.id == new.id).values(region="江苏省南京市江宁区")
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+    db.session.expire_all()  # the session keeps objects across commits
+    assert rows(Member, id=new.id)[0].region == "江苏省南京市江宁区"
+    version = rows(Member, id=new.id)[0].version
+    with cross_tenant():
+        assert migration.backfill(db.session.connection()) == 1
+        db.session.commit()
+        assert migration.backfill(db.session.connection()) == 0  # safe to run twice
+        db.session.commit()
+    db.session.expire_all()
+    fixed = rows(Member, id=new.id)[0]
+    assert fixed.region == "北京市朝阳区" and fixed.version == version + 1
+    assert rows(Member, id=edited.id)[0].region == "江苏省南京市江宁区"
+    assert rows(Member, id=m.id)[0].region == "江苏省南京市江宁区"
