@@ -2,8 +2,8 @@ def init_app(app):
     from portal.core import web
     from portal.exchange import jobs, models, notifications  # noqa: F401  (models, job handlers)
     from portal.exchange.panel import member_panel, own_orgs, transfers_out
-    from portal.exchange.views import bp
     from portal.exchange.transfer_stats import completed_by_year
+    from portal.exchange.views import bp
     from portal.reports.stats import register_transfer_counter
     app.register_blueprint(bp)
     app.cli.add_command(jobs.exchange_cli)

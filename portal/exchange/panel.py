@@ -6,7 +6,8 @@ the relationship) sees the same through the person's ID hash."""
 from flask import g
 
 from portal.exchange import agreements, transfers
-from portal.exchange.models import COMPLETED, SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice, Transfer
+from portal.exchange.models import (COMPLETED, SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice,
+                                    Transfer)
 from portal.exchange.shared import visible
 from portal.extensions import db
 from portal.members.models import ACTIVE, Member

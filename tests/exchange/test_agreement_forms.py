@@ -65,7 +65,7 @@ def test_the_host_organizations_region_decides(client, api, world):
 
 def test_the_picker_is_searchable_and_keeps_the_members_ticked(client, world):
     zhang = world.member(name="张三", region="江苏省南京市江宁区", employer="江宁建工集团")
-    wang = world.member(name="王五", region="江苏省南京市江宁区", employer="开发区物流公司")
+    world.member(name="王五", region="江苏省南京市江宁区", employer="开发区物流公司")
     world.member(name="李四", region="广东省深圳市")
     number = id_number(A, date(1988, 2, 3))
     world.member(name="赵六", region="江苏省南京市江宁区", id_number=number)

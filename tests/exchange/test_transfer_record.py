@@ -42,7 +42,7 @@ def test_receiver_registers_the_member_as_incoming_from_the_origin(client, world
     assert rows(Member, id=m.id)[0].region == "江苏省南京市江宁区"
     login(client, "b-clerk")
     page = html(client.get(f"/t/{B}/members/?direction=incoming"))
-    row = re.search(rf'<tr data-member="{new.id}">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(rf'<tr data-member="{new.id}">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "张三" in row and "北京市朝阳区" in row and "江宁区" not in row.replace("北京市朝阳区", "")
     page = html(client.get(f"/t/{B}/members/{new.id}"))
     assert "来自地区" in page and "北京市朝阳区" in page
@@ -55,7 +55,7 @@ def test_the_origins_old_link_tells_where_the_member_went(client, world, complet
     assert resp.status_code == 200, html(resp)[:300]
     page = html(resp)
     assert "党员不存在" not in page
-    note = re.search(r'id="transferred-out"[^>]*>(.*?)</div>', page, re.S).group(1)
+    note = re.search(r'id="transferred-out"[^>]*>(.*?)</div>', page, re.DOTALL).group(1)
     for expected in ("2027-03-10", "南京市江宁区", "江宁开发区流动党员党支部", completed["letter"],
                      completed["receipt"], f"/exchange/transfers/{completed['id']}"):
         assert expected in note, expected
@@ -77,7 +77,7 @@ def test_the_origin_lists_its_members_transferred_out(client, world, completed):
     assert re.search(r'data-count="transferred">1<', page)
     assert re.search(r'data-count="outgoing">1<', page)
     page = html(client.get(f"/t/{A}/members/?direction=transferred"))
-    table = re.search(r'<table[^>]*id="transferred">(.*?)</table>', page, re.S).group(1)
+    table = re.search(r'<table[^>]*id="transferred">(.*?)</table>', page, re.DOTALL).group(1)
     assert "张三" in table and "李四" not in table
     for expected in ("2027-03-10", "南京市江宁区", "江宁开发区流动党员党支部", completed["letter"], completed["receipt"]):
         assert expected in table, expected
