@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
-from portal.core import crypto
+from portal.core import areas, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.exchange import documents, registry
@@ -90,17 +90,41 @@ def _duties(value, default) -> list[str]:
     return out or list(default)
 
 
-def in_area(region_text: str, tenant: Tenant) -> bool:
-    """Whether a member's free-text destination lies in a tenant's county or district."""
-    text = (region_text or "").replace(" ", "")
-    if not text:
-        return False
-    if tenant.code in text or (tenant.name and tenant.name in text):
-        return True
-    district = tenant.name or ""
-    if tenant.city and district.startswith(tenant.city):
-        district = district[len(tenant.city):]
-    return len(district) >= 2 and district in text
+def area_code(host_org: Organization) -> str:
+    """The region that decides who lives "in the host's area": the host organization's own region
+    code (a county's service station may sit in another county), else its county's."""
+    if host_org.region and areas.lookup(host_org.region):
+        return host_org.region
+    return host_org.tenant.code if host_org.tenant else ""
+
+
+def in_area(region_text: str, host_org: Organization) -> bool:
+    """Whether a member's free-text destination lies in the host organization's area."""
+    return areas.contains(area_code(host_org), region_text)
+
+
+def candidates(principal, host_org: Organization, *, q: str = "", keep=(), limit: int = 200) -> list[Member]:
+    """The members the origin may name in an agreement with `host_org`: its own outgoing members
+    whose relationship it holds and whose destination lies in the host's area (the secretary's
+    subtree only), found by name, phone, employer or exact ID number. Those in `keep` (ids already
+    ticked) come first whatever `q` is, so looking up another name loses no choice."""
+    needles = areas.needles(area_code(host_org))
+    if not needles:
+        return []
+    mine = (Member.holds_relationship.is_(True), or_(*(Member.region.contains(n, autoescape=True) for n in needles)))
+    kept_ids = [int(x) for x in keep if str(x).isdigit() and 0 < int(x) < 2 ** 31][:MAX_MEMBERS]
+    queries = []
+    if kept_ids and q.strip():
+        queries.append(members.search(principal, direction="outgoing").filter(*mine, Member.id.in_(kept_ids)))
+    queries.append(members.search(principal, q=q, direction="outgoing").filter(*mine))
+    found: dict[int, Member] = {}
+    for query in queries:
+        for m in db.session.execute(query).unique().scalars():
+            if len(found) >= limit + len(kept_ids):
+                break
+            if m.id not in found and in_area(m.region, host_org):
+                found[m.id] = m
+    return list(found.values())
 
 
 def side_of(principal, a: Agreement) -> str | None:
@@ -452,13 +476,12 @@ def _freeze(a: Agreement) -> None:
 
 def _area_members(a: Agreement):
     """Origin members in the host's area under the origin organization (scope all_in_area)."""
-    host = db.session.get(Tenant, a.other_tenant_id)
     with cross_tenant():
         rows = db.session.execute(db.select(Member).filter(
             Member.tenant_id == a.tenant_id, Member.status == MEMBER_ACTIVE, Member.direction == "流出",
             Member.holds_relationship.is_(True), Member.org_id.in_(subtree_ids(a.origin_org)))
             .order_by(Member.name, Member.id)).unique().scalars().all()
-    return [m for m in rows if in_area(m.region, host)]
+    return [m for m in rows if in_area(m.region, a.host_org)]
 
 
 def origin_has_decided(a: Agreement) -> bool:

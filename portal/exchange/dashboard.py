@@ -1,11 +1,17 @@
-"""Deadlines: what is due, overdue, bouncing back and forth, and letters not yet reported on, for
-each side of a tenant's transfers; and the same counts for every county under a region."""
+"""The work desk (工作台): every transfer still waiting on someone, for each side of a tenant, with
+what is due, overdue or bouncing back and forth flagged; the same counts for every county under a
+region; and which tab of the transfers page has work for this side.
+
+The four waiting buckets split the open transfers by state, so every waiting item is counted once
+in them (a new transfer nobody has answered yet, a returned one the sender has not corrected);
+the three flags pick out the urgent ones among them."""
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, case, func
 
-from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROPOSED, SUBMITTED, Agreement,
-                                    Notice, Transfer)
+from portal.core import clock
+from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROPOSED, RETURNED, SUBMITTED,
+                                    Agreement, Notice, Transfer)
 from portal.exchange.shared import subtree_ids, visible
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
@@ -13,14 +19,22 @@ from portal.core import clock
 
 DUE_WITHIN_DAYS = 3
 ENDING_WITHIN_DAYS = 30
-BUCKETS = ("due", "reply_overdue", "returned_repeatedly", "awaiting_arrival", "letter_overdue")
+WAITING = ("awaiting_reply", "returned", "awaiting_arrival", "letter_overdue")
+FLAGS = ("due", "reply_overdue", "returned_repeatedly")
+BUCKETS = ("awaiting_reply", "due", "reply_overdue", "returned", "returned_repeatedly", "awaiting_arrival",
+           "letter_overdue")
+# The states in which the next step is this side's own (transfers.allowed_steps).
+OWN_WORK = {"incoming": (SUBMITTED, ACCEPTED), "outgoing": (RETURNED, OVERDUE)}
+BOXES = ("outgoing", "incoming")
 
 
 def _conditions(today: date) -> dict:
     return {
+        "awaiting_reply": Transfer.state == SUBMITTED,
         "due": and_(Transfer.state == SUBMITTED, Transfer.reply_due_on >= today,
                     Transfer.reply_due_on <= today + timedelta(days=DUE_WITHIN_DAYS)),
         "reply_overdue": and_(Transfer.state == SUBMITTED, Transfer.reply_due_on < today),
+        "returned": Transfer.state == RETURNED,
         "returned_repeatedly": and_(Transfer.state.in_(OPEN_STATES), Transfer.return_count >= 2),
         "awaiting_arrival": Transfer.state == ACCEPTED,
         "letter_overdue": Transfer.state == OVERDUE,
@@ -36,25 +50,45 @@ def _side(tenant_id: int, box: str, org=None):
 
 
 def counts(tenant_id: int, today: date | None = None, org=None) -> dict:
-    """{"outgoing": {bucket: n}, "incoming": {bucket: n}} for one tenant."""
+    """{"outgoing": {bucket: n}, "incoming": {bucket: n}} for one tenant (one query per side)."""
     today = today or clock.today()
+    conditions = _conditions(today)
     out = {}
     with cross_tenant():
-        for box in ("outgoing", "incoming"):
-            row = {}
-            for bucket, cond in _conditions(today).items():
-                row[bucket] = db.session.execute(
-                    db.select(func.count(Transfer.id)).filter(_side(tenant_id, box, org), cond)).scalar_one()
-            out[box] = row
+        for box in BOXES:
+            row = db.session.execute(db.select(*(func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+                                                  for cond in conditions.values()))
+                                     .filter(_side(tenant_id, box, org), Transfer.state.in_(OPEN_STATES))).one()
+            out[box] = {bucket: int(n) for bucket, n in zip(conditions, row)}
     return out
 
 
 def items(tenant_id: int, box: str, bucket: str, today: date | None = None, limit: int = 20, org=None) -> list:
     today = today or clock.today()
     query = visible(Transfer, tenant_id).filter(_side(tenant_id, box, org), _conditions(today)[bucket])
-    order = Transfer.letter_valid_until if bucket in ("awaiting_arrival", "letter_overdue") else Transfer.reply_due_on
+    order = {"awaiting_arrival": Transfer.letter_valid_until, "letter_overdue": Transfer.letter_valid_until,
+             "returned": Transfer.updated_at}.get(bucket, Transfer.reply_due_on)
     with cross_tenant():
         return db.session.execute(query.order_by(order, Transfer.id).limit(limit)).unique().scalars().all()
+
+
+def desk(tenant_id: int, today: date | None = None, org=None, limit: int = 20) -> dict:
+    """What the work desk shows: the counts, and for each side the waiting transfers by bucket."""
+    today = today or clock.today()
+    found = counts(tenant_id, today, org=org)
+    lists = {box: {bucket: items(tenant_id, box, bucket, today, limit=limit, org=org) if found[box][bucket] else []
+                   for bucket in WAITING} for box in BOXES}
+    return {"counts": found, "lists": lists}
+
+
+def opening_box(state_counts: dict) -> str:
+    """The tab of the transfers page that has work: {box: {state: n, "all": n}} -> "outgoing" or
+    "incoming". This side's own next step first, then anything still open, then anything at all."""
+    for wanted in (lambda box: OWN_WORK[box], lambda box: OPEN_STATES):
+        for box in BOXES:
+            if any(state_counts[box].get(state) for state in wanted(box)):
+                return box
+    return next((box for box in BOXES if state_counts[box].get("all")), BOXES[0])
 
 
 def agreement_counts(tenant_id: int, today: date | None = None) -> dict:

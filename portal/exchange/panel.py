@@ -6,7 +6,8 @@ the relationship) sees the same through the person's ID hash."""
 from flask import g
 
 from portal.exchange import agreements, transfers
-from portal.exchange.models import SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice
+from portal.exchange.models import (COMPLETED, SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice,
+                                    Transfer)
 from portal.exchange.shared import visible
 from portal.extensions import db
 from portal.members.models import ACTIVE, Member
@@ -62,6 +63,22 @@ def member_panel(member: Member) -> dict:
                 .order_by(Notice.posted_at.desc()).limit(50)).scalars().all()
     return {"transfers": transfers.for_member(principal, member), "agreements": items,
             "attendance": attendance, "notices": notes}
+
+
+def transfers_out(rows) -> dict:
+    """Template global: {member id: the completed transfer that moved that row out of this tenant}
+    for register rows kept as history, so the origin's old record says when, to whom, with which
+    letter and receipt."""
+    principal = g.get("principal")
+    ids = [m.id for m in rows if m is not None]
+    if principal is None or principal.tenant is None or not ids:
+        return {}
+    me = principal.tenant.id
+    with cross_tenant():
+        found = db.session.execute(visible(Transfer, me).filter(
+            Transfer.tenant_id == me, Transfer.state == COMPLETED, Transfer.member_id.in_(ids))).unique() \
+            .scalars().all()
+    return {t.member_id: t for t in found}
 
 
 def own_orgs():

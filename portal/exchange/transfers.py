@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
-from portal.core import crypto
+from portal.core import areas, clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.exchange import documents, registry
@@ -359,6 +359,14 @@ def cancel(principal, transfer_id, data: dict | None = None) -> Transfer:
     return t
 
 
+def origin_place(t: Transfer) -> str:
+    """Where a transferred member came from, as the receiver's register writes it: the sending
+    organization's region (e.g. 北京市朝阳区), or the sending county's name when the code is unknown."""
+    sender = _tenant(t.tenant_id)
+    code = (t.from_org.region if t.from_org else "") or sender.code
+    return areas.name(code, default=sender.name)
+
+
 def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The receiver confirms the member reported: the receipt is issued and the member moves from
     the sender's register to the receiver's in this one transaction."""
@@ -404,11 +412,17 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
                         "joined_on", "category", "move_reason", "region", "industry", "employer", "address",
                         "phone", "dues_paid_through", "last_contact_on", "certificate_no"):
                 setattr(new, key, getattr(old, key))
-            new.direction = old.direction if t.internal else "流入"
+            if not t.internal:
+                # Copied, `region` would still name the destination: here it is where they came from.
+                new.direction, new.region = "流入", origin_place(t)
+            else:
+                new.direction = old.direction
             db.session.add(new)
             action = "transfer_in"
         else:
             action = "transfer_in_existing"
+            if not t.internal and not new.region:
+                new.region = origin_place(t)
         new.org_id = to_org.id
         new.moved_on = arrived_on if not t.internal else old.moved_on
         new.holds_relationship = True

@@ -16,8 +16,9 @@ from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
-from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS,
-                                   EDUCATION_SYNONYMS, EDUCATIONS, MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
+from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATION_SYNONYMS,
+                                   EDUCATIONS,
+                                   MOVE_REASONS, SEXES, TRANSFERRED, Contact, Member, RelationshipHold)
 from portal.members.rules import DUES_BUCKETS, dues_bounds, full_years, lost_contact_cutoff
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
@@ -207,9 +208,10 @@ def allowed_orgs(principal) -> list[Organization]:
     return orgs.tree(limit_to=_limit_org(principal))
 
 
-def scoped_query(principal):
-    """Active members this principal may see (a branch secretary: their org subtree)."""
-    query = db.select(Member).filter(Member.status == ACTIVE)
+def scoped_query(principal, *, statuses: tuple[str, ...] = (ACTIVE,)):
+    """Members this principal may see (a branch secretary: their org subtree): the active register,
+    or with `statuses` also the rows kept as history (a member transferred out)."""
+    query = db.select(Member).filter(Member.status.in_(statuses))
     limit = _limit_org(principal)
     if limit is not None:
         query = query.join(Organization, (Organization.id == Member.org_id) &
@@ -218,17 +220,38 @@ def scoped_query(principal):
     return query
 
 
-def get(principal, member_id) -> Member:
+def get(principal, member_id, *, with_history: bool = False) -> Member:
+    """An active member, or with `with_history` also a row kept as history (read only)."""
     try:
         member_id = int(member_id)
     except (TypeError, ValueError, OverflowError):
         raise NotFound(_("党员不存在"))
     if not 0 < member_id < 2 ** 31:  # the column is a 32-bit integer: larger ids cannot exist
         raise NotFound(_("党员不存在"))
-    member = db.session.execute(scoped_query(principal).filter(Member.id == member_id)).scalar_one_or_none()
+    statuses = (ACTIVE, TRANSFERRED) if with_history else (ACTIVE,)
+    member = db.session.execute(scoped_query(principal, statuses=statuses).filter(Member.id == member_id)) \
+        .scalar_one_or_none()
     if member is None:
         raise NotFound(_("党员不存在"))
     return member
+
+
+def transferred_out(principal, *, q: str = ""):
+    """The rows of members whose relationship this tenant transferred out (newest first): a select
+    to paginate. `q` finds by name, or by the exact ID number through its keyed hash."""
+    try:
+        q = _text(q)
+    except ValueError as exc:
+        raise ValidationFailed({"q": str(exc)})
+    if len(q) > MAX_QUERY:
+        raise ValidationFailed({"q": _("搜索词不超过%(n)d个字符", n=MAX_QUERY)})
+    query = scoped_query(principal, statuses=(TRANSFERRED,))
+    if q:
+        if idnumber.looks_like(q):
+            query = query.filter(Member.id_hash == crypto.keyed_hash(idnumber.normalize(q)))
+        else:
+            query = query.filter(Member.name.contains(q, autoescape=True))
+    return query.order_by(Member.updated_at.desc(), Member.id.desc())
 
 
 # ---- the relationship index across tenants ----

@@ -1,24 +1,23 @@
 """Pages of the member register: the lists (流出 / 流入), a member's page with the contact history,
 and the forms to register, edit and record a contact. Thin: parse, call services, render."""
-
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
 from sqlalchemy import func
 
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
-from portal.core import crypto
+from portal.core import clock, crypto
 from portal.core.errors import Conflict, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, rules, services
 from portal.members.forms import ETHNICITIES, FORM_FIELDS, ContactForm, MemberForm, options
-from portal.members.models import DIRECTION_KEYS
-from portal.core import clock
+from portal.members.models import ACTIVE, DIRECTION_KEYS
 
 bp = Blueprint("members", __name__, url_prefix="/t/<tenant>/members")
 
 TABS = ("outgoing", "incoming")
+HISTORY_TAB = "transferred"  # rows kept after the relationship was transferred out
 PER_PAGE_CHOICES = (20, 50, 100)
 MAX_PAGE = 100_000
 HELD_INCLUDE = "exchange/_held_elsewhere.html"
@@ -99,8 +98,8 @@ def _form_page(form, member=None, *, status=200, held=None, stale=False):
 def index():
     principal = g.principal
     tab = request.args.get("direction", "outgoing")
-    tab = {"流出": "outgoing", "流入": "incoming"}.get(tab, tab)
-    if tab not in TABS:
+    tab = {"流出": "outgoing", "流入": "incoming", "已转出": HISTORY_TAB}.get(tab, tab)
+    if tab not in TABS + (HISTORY_TAB,):
         tab = "outgoing"
     org_choices = _org_choices(principal, blank=_("全部组织"))
     filters = {
@@ -114,11 +113,14 @@ def index():
     for key in TABS:
         query = services.search(principal, direction=key, **filters).order_by(None)
         counts[key] = db.session.execute(db.select(func.count()).select_from(query.subquery())).scalar_one()
+    history = services.transferred_out(principal, q=filters["q"])
+    counts[HISTORY_TAB] = db.session.execute(
+        db.select(func.count()).select_from(history.order_by(None).subquery())).scalar_one()
     per_page = _int_arg("per_page", current_app.config.get("PER_PAGE", 20), 1, max(PER_PAGE_CHOICES))
     page = _int_arg("page", 1, 1, MAX_PAGE)
     pages = max(1, -(-counts[tab] // per_page))
-    pagination = db.paginate(services.search(principal, direction=tab, **filters), page=min(page, pages),
-                             per_page=per_page, error_out=False, count=True)
+    query = history if tab == HISTORY_TAB else services.search(principal, direction=tab, **filters)
+    pagination = db.paginate(query, page=min(page, pages), per_page=per_page, error_out=False, count=True)
     today = clock.today()
     cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
     return render_template(
@@ -136,15 +138,15 @@ def _show_page(member, contact_form=None, *, status=200):
     page = _int_arg("page", 1, 1, MAX_PAGE)
     contacts = db.paginate(services.contacts_query(member), page=page, per_page=20, error_out=False,
                            count=True)
-    if contact_form is None:
-        contact_form = ContactForm(formdata=None, on=clock.today().isoformat())
     today = clock.today()
+    if contact_form is None:
+        contact_form = ContactForm(formdata=None, on=today.isoformat())
     cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
     reveal = services.may_see_id(principal)
     return render_template(
         "members/show.html", member=member, contacts=contacts, contact_form=contact_form,
         id_number=(services.id_number_of(member) or member.id_masked) if reveal else member.id_masked,
-        id_revealed=reveal, can_edit=principal.can(EDIT_REGISTER),
+        id_revealed=reveal, can_edit=principal.can(EDIT_REGISTER) and member.status == ACTIVE,
         dues_label=rules.DUES_LABELS[rules.dues_bucket(member.dues_paid_through or "", today)],
         dues_bucket=rules.dues_bucket(member.dues_paid_through or "", today),
         lost=member.last_contact_on is None or member.last_contact_on < cutoff,
@@ -154,7 +156,8 @@ def _show_page(member, contact_form=None, *, status=200):
 @bp.get("/<int:member_id>")
 @permission(READ)
 def show(member_id):
-    return _show_page(services.get(g.principal, member_id))
+    # A member transferred out keeps a read-only page: the old link tells where they went.
+    return _show_page(services.get(g.principal, member_id, with_history=True))
 
 
 @bp.post("/<int:member_id>/contacts")

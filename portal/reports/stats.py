@@ -103,7 +103,7 @@ def compute(as_of: date, *, org: Organization | None = None, direction: str | No
         out[table] = {cell: 0 for cell in cells}
     for (table, cell), value in zip(keys, row[1:]):
         out[table][cell] = int(value or 0)
-    out["transfers"] = transfer_counts(as_of, tenant_ids)
+    out["transfers"] = transfer_counts(as_of, tenant_ids, org=org)
     return out
 
 
@@ -111,13 +111,13 @@ _transfer_counter = None
 
 
 def register_transfer_counter(fn):
-    """The exchange supplies fn(as_of, tenant_ids) -> {"YYYY": {"in": n, "out": n}}."""
+    """The exchange supplies fn(as_of, tenant_ids, org=None) -> {"YYYY": {"in": n, "out": n}}."""
     global _transfer_counter
     _transfer_counter = fn
     return fn
 
 
-def transfer_counts(as_of: date, tenant_ids=None) -> dict:
-    counts = _transfer_counter(as_of, tenant_ids) if _transfer_counter else {}
+def transfer_counts(as_of: date, tenant_ids=None, org: Organization | None = None) -> dict:
+    counts = _transfer_counter(as_of, tenant_ids, org=org) if _transfer_counter else {}
     counts.setdefault(str(as_of.year), {"in": 0, "out": 0})
     return dict(sorted(counts.items()))

@@ -18,3 +18,16 @@ function pollJob(el) {
   }).catch(function () { setTimeout(function () { pollJob(el); }, 3000); });
 }
 document.querySelectorAll('[data-job-url]').forEach(pollJob);
+// A search form beside a list of checkboxes in another form (forms cannot nest): the boxes ticked
+// so far travel with the search, so looking up another name keeps the choices made.
+document.addEventListener('submit', function (ev) {
+  var form = ev.target, name = form.dataset.carryChecked;
+  if (!name) { return; }
+  form.querySelectorAll('[data-carried]').forEach(function (el) { el.remove(); });
+  document.querySelectorAll('input[type=checkbox][name="' + name + '"]:checked').forEach(function (box) {
+    var input = document.createElement('input');
+    input.type = 'hidden'; input.name = form.dataset.carryAs || name; input.value = box.value;
+    input.setAttribute('data-carried', '');
+    form.appendChild(input);
+  });
+});

@@ -32,8 +32,9 @@ def dash(api, who, code):
 def test_dashboard_counts_for_each_side(api, world):
     tid = submit(api, world)
     incoming, outgoing = dash(api, "b_clerk", B)
-    assert incoming == {"due": 0, "reply_overdue": 0, "returned_repeatedly": 0, "awaiting_arrival": 0,
-                        "letter_overdue": 0}
+    # Waiting for a reply from the first day, though not yet due.
+    assert incoming == {"awaiting_reply": 1, "due": 0, "reply_overdue": 0, "returned": 0,
+                        "returned_repeatedly": 0, "awaiting_arrival": 0, "letter_overdue": 0}
     # Jiangning replies within 15 days: due in the last three, overdue after.
     with time_machine.travel(clock.today() + timedelta(days=13), tick=False):
         assert dash(api, "b_clerk", B)[0]["due"] == 1
@@ -65,7 +66,7 @@ def test_dashboard_page_lists_what_is_due(client, api, world):
         assert cell and cell.group(1) == "1"
         login(client, "c-clerk")
         page = client.get(f"/t/{C}/exchange/dashboard").get_data(as_text=True)
-        assert "张三" not in page and "没有到期、逾期或待报到的转接" in page
+        assert "张三" not in page and "没有等待办理的转接" in page
 
 
 def test_upper_level_sees_counts_per_county(client, api, world):

@@ -1,9 +1,11 @@
 """The register's pages: lists with tabs and filters, the member page, the forms, roles."""
 import re
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import template_rendered
 
 from portal.core import clock
@@ -78,6 +80,11 @@ def test_tabs_with_counts_and_masked_ids(make, client, chaoyang, clerk, new_memb
     assert rows(client.get("/t/110105/members/?direction=流入")) == [inc.id]
 
 
+# The factory's members paid dues through 2026-10: on time in November 2026, whatever today is.
+NOVEMBER_2026 = datetime(2026, 11, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@time_machine.travel(NOVEMBER_2026, tick=False)
 def test_filters_on_the_list(make, client, chaoyang, clerk, new_member):
     a = new_member("110105", chaoyang["sub"], name="下级", dues_paid_through="2020-01",
                     last_contact_on=clock.today().isoformat())
@@ -98,6 +105,7 @@ def test_filters_on_the_list(make, client, chaoyang, clerk, new_member):
     assert re.search(r'data-count="outgoing">1<', body) and re.search(r'data-count="incoming">0<', body)
 
 
+@time_machine.travel(NOVEMBER_2026, tick=False)
 def test_pagination_keeps_the_filters(make, client, chaoyang, clerk, new_member):
     for i in range(23):
         new_member("110105", chaoyang["first"], name=f"成员{i:02d}", employer="同一单位")

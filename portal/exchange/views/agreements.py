@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
+from portal.core import areas, clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
 from portal.exchange import agreements, jobs, notices, registry
 from portal.exchange.forms import agreement_form, default_duties, form_dict
@@ -16,7 +17,6 @@ from portal.exchange.views import bp, pdf_response
 from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.members import services as members
-from portal.members.models import Member
 from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
 from portal.core import clock
@@ -42,17 +42,13 @@ def agreement_list():
                            state_labels=AGREEMENT_STATE_LABELS, error=error)
 
 
-def _outgoing_members(q: str, host=None):
-    query = members.scoped_query(g.principal).filter(Member.direction == "流出",
-                                                     Member.holds_relationship.is_(True))
-    if q.strip():
-        query = query.filter(Member.name.contains(q.strip()[:40], autoescape=True)
-                             | Member.region.contains(q.strip()[:40], autoescape=True))
-    rows = db.session.execute(query.order_by(Member.name, Member.id).limit(200)).unique().scalars().all()
-    if host is not None and not q.strip():
-        # Those living in the host's area first.
-        rows.sort(key=lambda m: not agreements.in_area(m.region, host.tenant))
-    return rows
+def _candidates(host, q: str, keep) -> tuple[list, ValidationFailed | None]:
+    if host is None:
+        return [], None
+    try:
+        return agreements.candidates(g.principal, host, q=q, keep=keep), None
+    except ValidationFailed as exc:
+        return [], exc
 
 
 def _render_new(data: dict, error=None, status: int = 200):
@@ -73,10 +69,13 @@ def _render_new(data: dict, error=None, status: int = 200):
         except PortalError:
             host_choices = []
     selected = {str(x) for x in (data.get("members") or [])}
+    mq = request.args.get("mq", "")
+    found, search_error = _candidates(host, mq, selected)
     return render_template(
         "exchange/agreement_new.html", data=data, host=registry.entry(host) if host else None, to_q=to_q,
-        host_choices=host_choices, own_orgs=members.allowed_orgs(g.principal),
-        candidates=_outgoing_members(request.args.get("mq", ""), host), selected=selected,
+        host_choices=host_choices, own_orgs=members.allowed_orgs(g.principal), mq=mq,
+        candidates=found, search_error=search_error, selected=selected,
+        area_name=areas.name(agreements.area_code(host)) if host else "",
         duties=data.get("duties") or default_duties(), report_labels=REPORT_LABELS, error=error,
         default_ends=(clock.today() + timedelta(days=365)).isoformat(), today=clock.today().isoformat()), status
 
@@ -85,7 +84,7 @@ def _render_new(data: dict, error=None, status: int = 200):
 @permission(EXCHANGE)
 def new_agreement():
     data = {k: request.args.get(k, "") for k in ("host_org", "origin_org")}
-    data["members"] = request.args.getlist("member")
+    data["members"] = request.args.getlist("member")[:agreements.MAX_MEMBERS]
     return _render_new(data)
 
 

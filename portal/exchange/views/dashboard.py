@@ -1,9 +1,9 @@
 """The deadlines dashboard of a tenant, and the counts per county for an upper-level reader."""
-
 from flask import g, render_template
 
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
+from portal.core import clock
 from portal.exchange import dashboard as service
 from portal.exchange import jobs
 from portal.exchange.shared import limit_org
@@ -12,9 +12,14 @@ from portal.i18n import lazy
 from portal.core import clock
 
 BUCKET_LABELS = {
-    "due": lazy("3天内到期待答复"), "reply_overdue": lazy("答复已逾期"),
-    "returned_repeatedly": lazy("多次退回"), "awaiting_arrival": lazy("已开介绍信未报到"),
-    "letter_overdue": lazy("介绍信逾期"),
+    "awaiting_reply": lazy("待答复"), "due": lazy("3天内到期待答复"), "reply_overdue": lazy("答复已逾期"),
+    "returned": lazy("已退回待修改"), "returned_repeatedly": lazy("多次退回"),
+    "awaiting_arrival": lazy("已开介绍信未报到"), "letter_overdue": lazy("介绍信逾期"),
+}
+# Who waits on whom depends on the side.
+BOX_BUCKET_LABELS = {
+    "incoming": {**BUCKET_LABELS, "awaiting_reply": lazy("待本方接收或退回"), "returned": lazy("已退回待对方修改")},
+    "outgoing": {**BUCKET_LABELS, "awaiting_reply": lazy("等待对方答复"), "returned": lazy("被退回待本方修改")},
 }
 BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": lazy("派出方（等待对方或党员）")}
 
@@ -24,12 +29,10 @@ BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": la
 def tenant_dashboard():
     jobs.sweep(tenant_id=g.tenant.id)
     today = clock.today()
-    org = limit_org(g.principal)
-    counts = service.counts(g.tenant.id, today, org=org)
-    lists = {box: {bucket: service.items(g.tenant.id, box, bucket, today, org=org) if counts[box][bucket] else []
-                   for bucket in service.BUCKETS} for box in ("incoming", "outgoing")}
-    return render_template("exchange/dashboard.html", counts=counts, lists=lists, buckets=service.BUCKETS,
-                           bucket_labels=BUCKET_LABELS, box_labels=BOX_LABELS, today=today,
+    desk = service.desk(g.tenant.id, today, org=limit_org(g.principal))
+    return render_template("exchange/dashboard.html", counts=desk["counts"], lists=desk["lists"],
+                           buckets=service.BUCKETS, waiting=service.WAITING, flags=service.FLAGS,
+                           bucket_labels=BOX_BUCKET_LABELS, box_labels=BOX_LABELS, today=today,
                            agreement_counts=service.agreement_counts(g.tenant.id, today),
                            reply_days=g.tenant.reply_deadline_days, validity_days=g.tenant.letter_validity_days)
 

@@ -5,8 +5,9 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
+from portal.core import clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
-from portal.exchange import jobs, registry, transfers
+from portal.exchange import dashboard, jobs, registry, transfers
 from portal.exchange.forms import step_form, transfer_form
 from portal.exchange.models import (RETURN_REASON_LABELS, STATE_LABELS, STEP_LABELS, TRANSFER_STATES)
 from portal.exchange.shared import run
@@ -23,9 +24,10 @@ from portal.core import clock
 @permission(READ)
 def transfer_list():
     jobs.sweep(tenant_id=g.tenant.id)
-    box = request.args.get("box", "outgoing")
+    counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
+    box = request.args.get("box", "")
     if box not in transfers.BOXES:
-        box = "outgoing"
+        box = dashboard.opening_box(counts)
     state = request.args.get("state", "")
     q = request.args.get("q", "")
     error = None
@@ -37,7 +39,6 @@ def transfer_list():
     with cross_tenant():
         pagination = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
                                  error_out=False)
-    counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
     return render_template("exchange/transfers.html", pagination=pagination, box=box, state=state, q=q,
                            counts=counts, states=TRANSFER_STATES, state_labels=STATE_LABELS, error=error,
                            today=clock.today())
