@@ -6,12 +6,14 @@ and only when no row is bad are the new members written, in one transaction. Row
 this register are counted as unchanged, so importing the same file twice changes nothing.
 """
 import io
-from datetime import datetime
+
+from flask import current_app
 
 from portal.auth.access import Principal
 from portal.auth.models import User
-from portal.core import crypto
+from portal.core import clock, crypto
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.parsing import as_id
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs import queue
@@ -46,10 +48,8 @@ def start(principal, filename: str, content: bytes) -> RosterImport:
 
 
 def get(import_id) -> RosterImport:
-    try:
-        run = db.session.get(RosterImport, int(import_id))
-    except (TypeError, ValueError):
-        run = None
+    number = as_id(import_id)
+    run = db.session.get(RosterImport, number) if number is not None else None
     if run is None:
         raise NotFound(_("导入记录不存在"))
     return run
@@ -65,7 +65,15 @@ def _run_job(job, import_id: int):
     principal = Principal(user=user, tenant=tenant, grant=user.grant_for(tenant.id) if user else None)
     run.state = RUNNING
     db.session.commit()
-    execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
+    try:
+        execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
+    except Exception as exc:  # whatever went wrong, the import must not stay "running"
+        db.session.rollback()
+        # The class only: a message could quote a cell, and cells hold ID numbers.
+        current_app.logger.error("roster import %s failed: %s", import_id, type(exc).__name__)
+        run = db.session.get(RosterImport, import_id)
+        _finish(run, REJECTED, errors=[{"row": 0, "column": "", "message": _(
+            "导入时出现意外错误，未写入任何数据；请检查文件格式后重试")}], rows=run.rows or 0)
     return run.to_dict()
 
 
@@ -164,7 +172,7 @@ def execute(principal, run: RosterImport, on_progress=None) -> RosterImport:
 def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> RosterImport:
     run.state, run.errors, run.rows, run.written, run.unchanged = state, errors or [], rows, written, unchanged
     run.progress = 100
-    run.finished_at = datetime.utcnow()
+    run.finished_at = clock.utcnow()
     db.session.commit()
     return run
 
