@@ -18,6 +18,7 @@ from xml.parsers import expat
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from portal.core.sheets import from_csv_text
 from portal.i18n import _
 
 MAX_ROWS = 100_000             # data rows, besides the header row
@@ -93,7 +94,7 @@ def _read_csv(content: bytes, budget: _Budget) -> list[list]:
                 if len(value) > MAX_TEXT:
                     raise UnreadableFile(_("第%(r)d行有超过%(n)d个字符的内容", r=reader.line_num, n=MAX_TEXT))
             if any(v.strip() for v in row):
-                rows.append(row)
+                rows.append([from_csv_text(v) for v in row])
                 _check_rows(rows)
     except csv.Error as exc:
         # The csv module's own limits (a field over 131,072 characters, a stray quote at the end).
