@@ -21,6 +21,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.config.update(settings)
     check_production(app.config)
     Path(app.instance_path).mkdir(exist_ok=True)
+    from portal.core import bounds
+    bounds.init_app(app)  # before any blueprint: the id converter applies to routes as they are added
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
