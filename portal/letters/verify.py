@@ -73,17 +73,10 @@ def normalize_code(text: str) -> str | None:
 
 
 def verify_url(token: str) -> str:
-    """The absolute URL printed in the QR code. PUBLIC_BASE_URL (config or environment) names the
-    address people reach the portal at; inside a request the request's own host is used."""
-    import os
-    from flask import has_request_context, url_for
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL", "")
-    path = url_for("verify.show", token=token) if has_request_context() else f"/verify/{token}"
-    if base:
-        return base.rstrip("/") + path
-    if has_request_context():
-        return url_for("verify.show", token=token, _external=True)
-    return "http://localhost:5000" + path
+    """The absolute URL printed in the QR code, always under PUBLIC_BASE_URL: a letter issued in
+    a request whose Host header says evil.example still points at the portal."""
+    from portal.core.web import public_url
+    return public_url(f"/verify/{token}")
 
 
 def mask_name(name: str) -> str:
