@@ -39,6 +39,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    from portal.core import web
+    from portal.core import headers, web
     web.init_app(app)
+    headers.init_app(app)
     return app
