@@ -78,6 +78,9 @@ def _read_csv(content: bytes, budget: _Budget) -> list[list]:
             continue
     else:
         raise UnreadableFile(_("CSV文件编码无法识别，请使用UTF-8或GB18030"))
+    # Counted before parsing: one line of millions of commas would be a row of millions of fields.
+    if text.count(",") > MAX_CELLS:
+        raise UnreadableFile(_("文件的单元格超过%(n)d个", n=MAX_CELLS))
     # newline="" lets the csv module itself split on \n, \r\n and a lone \r (old Mac exports).
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, cells = [], 0

@@ -239,3 +239,11 @@ def test_an_unexpected_failure_ends_the_import_rejected(make, monkeypatch):
         run = services.get(run_id)
         assert run.state == "rejected"
         assert "未写入任何数据" in run.errors[0]["message"]
+
+
+def test_csv_line_of_millions_of_commas_is_refused_before_parsing(ctx):
+    from portal.roster import reader
+    started = time.monotonic()
+    with pytest.raises(reader.UnreadableFile, match="单元格超过"):
+        reader.read(b"a" + b"," * 5_000_000, "a.csv")
+    assert time.monotonic() - started < 2
