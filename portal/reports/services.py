@@ -9,7 +9,6 @@ from portal.orgs import services as orgs
 from portal.reports.stats import LABELS, TABLE_LABELS, TABLES, compute
 from portal.tenancy.context import tenant_scope
 
-
 # Statistics reach back at most a century from as_of; outside these days the arithmetic has no
 # meaning (and at year 1 it would leave the calendar).
 EARLIEST, LATEST = date(1921, 7, 1), date(2100, 12, 31)

@@ -1,6 +1,6 @@
 """The register's file layout (roster-import.md): the same headers for import and export."""
 from portal.i18n import _
-from portal.roster.reader import MAX_ROWS, UnreadableFile, read
+from portal.roster.reader import MAX_ROWS, UnreadableFile, read  # noqa: F401 - MAX_ROWS kept importable here
 
 # (header, API field name); the order is the export order.
 COLUMNS = (

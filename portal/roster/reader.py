@@ -284,8 +284,20 @@ def _column_number(letters: str) -> int:
 
 
 class _SheetState:
-    __slots__ = ("rows", "row", "row_number", "column", "cells", "kind", "style", "text", "text_size",
-                 "in_value", "in_inline", "phonetic")
+    __slots__ = (
+        "cells",
+        "column",
+        "in_inline",
+        "in_value",
+        "kind",
+        "phonetic",
+        "row",
+        "row_number",
+        "rows",
+        "style",
+        "text",
+        "text_size",
+    )
 
     def __init__(self):
         self.rows: list[list] = []

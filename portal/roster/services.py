@@ -65,7 +65,7 @@ def _run_job(job, import_id: int):
     db.session.commit()
     try:
         execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
-    except Exception as exc:  # whatever went wrong, the import must not stay "running"
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the import must not stay "running"
         db.session.rollback()
         # The class only: a message could quote a cell, and cells hold ID numbers.
         current_app.logger.error("roster import %s failed: %s", import_id, type(exc).__name__)

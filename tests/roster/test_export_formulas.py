@@ -70,9 +70,9 @@ def test_csv_text_neutralises_formula_triggers_and_the_importer_undoes_it():
 
 
 def test_csv_import_reads_a_neutralised_formula_back(make):
-    from tests.roster.test_import import run_import, scope
     from portal.extensions import db
     from portal.members.models import Member
+    from tests.roster.test_import import run_import, scope
     org = make.org("110105", name="朝阳第一支部")
     headers = HEADERS[:-1] + ["工作单位"]
     line = row(org, 1)[:-1] + [sheets.csv_text("=1+2")]
