@@ -22,6 +22,7 @@ from portal.core.sheets import from_csv_text
 from portal.i18n import _
 
 MAX_ROWS = 100_000             # data rows, besides the header row
+MAX_EMPTY_ROWS = 10_000        # row elements without values a sheet may hold besides those
 MAX_COLUMNS = 200              # the layout has 20; room for an office's own extra columns
 MAX_CELLS = 4_000_000          # cell elements in the sheet, empty or not
 MAX_TEXT = 32_767              # characters in one cell: Excel's own limit
@@ -47,8 +48,8 @@ class UnreadableFile(ValueError):
 class _Budget:
     """The time allowed for reading one file."""
 
-    def __init__(self, seconds: float = MAX_SECONDS):
-        self.deadline = time.monotonic() + seconds
+    def __init__(self, seconds: float | None = None):
+        self.deadline = time.monotonic() + (MAX_SECONDS if seconds is None else seconds)
 
     def check(self):
         if time.monotonic() > self.deadline:
@@ -133,6 +134,7 @@ def _read_xlsx(content: bytes, budget: _Budget) -> list[list]:
         dates = _date_styles(archive, budget) if "xl/styles.xml" in sizes else set()
         if sheet not in sizes:
             raise UnreadableFile(_("无法读取该Excel文件，请确认是.xlsx格式"))
+        _count_elements(archive, sheet, budget)
         return _sheet_rows(archive, sheet, strings, dates, date1904, budget)
     except (zipfile.BadZipFile, expat.ExpatError, EOFError, OSError, KeyError, ValueError) as exc:
         if isinstance(exc, UnreadableFile):
@@ -166,8 +168,43 @@ def _parse(archive, member: str, budget: _Budget, start=None, end=None, text=Non
                 break
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _tag(name: str) -> str:
-    return name.rpartition(_SEP)[2]
+    """The local name of a namespaced tag, memoised: it is asked for millions of times."""
+    local = _LOCAL_NAMES.get(name)
+    if local is None:
+        local = name.rpartition(_SEP)[2]
+        if len(_LOCAL_NAMES) < 10_000:  # a file cannot grow the memo without bound
+            _LOCAL_NAMES[name] = local
+    return local
+
+
+def _count_elements(archive, sheet: str, budget: _Budget):
+    """Count row and cell tags in the raw bytes first (C speed, about a second for the largest
+    file allowed), so that a sheet of millions of tiny rows is refused before the parser, which
+    handles each element in Python, spends its time budget on it. Empty rows count too: a sheet
+    with this many row elements is not a register."""
+    rows = cells = 0
+    tail = b""
+    with archive.open(sheet) as stream:
+        while True:
+            budget.check()
+            chunk = stream.read(CHUNK * 16)
+            if not chunk:
+                break
+            # A tag split between two reads is still seen; the count may be off by one per read,
+            # which does not matter for a limit.
+            data = tail + chunk
+            rows += data.count(b"<row")
+            cells += data.count(b"<c ") + data.count(b"<c>")
+            tail = data[-3:]
+            if rows > MAX_ROWS + MAX_EMPTY_ROWS:
+                raise UnreadableFile(_("工作表超过%(n)d行（含空行）；请删除多余的行后再导入",
+                                       n=MAX_ROWS + MAX_EMPTY_ROWS))
+            if cells > MAX_CELLS:
+                raise UnreadableFile(_("文件的单元格超过%(n)d个", n=MAX_CELLS))
 
 
 def _first_sheet(archive, sizes, budget) -> tuple[str, bool]:
@@ -276,10 +313,20 @@ def _date_styles(archive, budget) -> set[int]:
     return {i for i, fmt_id in enumerate(xfs) if is_date(fmt_id)}
 
 
-def _column_number(letters: str) -> int:
+_COLUMN_OF: dict[str, int] = {}
+
+
+def _column_number(ref: str) -> int:
+    """The column of a cell reference such as "AB12" (memoised by its letters); 0 when the
+    reference is not one, which puts the value nowhere."""
+    m = _COORD.match(ref)
+    if not m:
+        return 0
     n = 0
-    for ch in letters:
+    for ch in m[1]:
         n = n * 26 + ord(ch) - 64
+    if len(_COLUMN_OF) < 20_000:
+        _COLUMN_OF[m[1]] = n
     return n
 
 
@@ -330,8 +377,8 @@ def _sheet_rows(archive, sheet: str, strings: list[str], dates: set[int], date19
                 raise UnreadableFile(_("文件的单元格超过%(n)d个", n=MAX_CELLS))
             if s.cells % 5000 == 0:
                 budget.check()
-            ref = _COORD.match(attrs.get("r") or "")
-            s.column = _column_number(ref[1]) if ref else s.column + 1
+            ref = attrs.get("r")
+            s.column = (_COLUMN_OF.get(ref.rstrip("0123456789")) or _column_number(ref)) if ref else s.column + 1
             s.kind = attrs.get("t", "n")
             s.style = _small_int(attrs.get("s"), 0)
             s.text, s.text_size = [], 0
@@ -358,7 +405,7 @@ def _sheet_rows(archive, sheet: str, strings: list[str], dates: set[int], date19
             s.phonetic -= 1
         elif tag == "c":
             value = _cell_value(s, strings, dates, epoch)
-            if value is not None and value != "":
+            if value is not None and value != "" and s.column:
                 if s.column > MAX_COLUMNS:
                     refuse_column(s.column)
                 s.row[s.column] = value

@@ -92,7 +92,7 @@ def upload(client, token, content, filename):
 
 
 @pytest.mark.parametrize("bomb,reason", [(dimension_bomb, "缺少必需的列"), (far_cell_bomb, "超出第200列"),
-                                         (row_bomb, "一次最多导入100000行")])
+                                         (row_bomb, "工作表超过110000行")])
 def test_bombs_are_answered_within_ten_seconds(client, make, bomb, reason):
     make.org("110105", name="朝阳第一支部")
     token = make.token(make.user("110105", "clerk"))
@@ -245,3 +245,19 @@ def test_csv_line_of_millions_of_commas_is_refused_before_parsing(ctx):
     with pytest.raises(reader.UnreadableFile, match="单元格超过"):
         reader.read(b"a" + b"," * 5_000_000, "a.csv")
     assert time.monotonic() - started < 2
+
+
+def test_xlsx_row_and_cell_limits_hold_while_streaming(ctx, monkeypatch):
+    from portal.roster import reader
+    rows = b"".join(inline_row(n, ["张"]) for n in range(1, 40))
+    monkeypatch.setattr(reader, "MAX_ROWS", 30)  # streaming limit: 30 data rows
+    with pytest.raises(reader.UnreadableFile, match="一次最多导入30行"):
+        reader.read(workbook(rows), "a.xlsx")
+    monkeypatch.setattr(reader, "MAX_ROWS", 100_000)
+    monkeypatch.setattr(reader, "MAX_CELLS", 20)  # counted before parsing
+    with pytest.raises(reader.UnreadableFile, match="单元格超过20个"):
+        reader.read(workbook(rows), "a.xlsx")
+    monkeypatch.setattr(reader, "MAX_CELLS", 4_000_000)
+    monkeypatch.setattr(reader, "MAX_SECONDS", 0)  # and the clock
+    with pytest.raises(reader.UnreadableFile, match="读取超时"):
+        reader.read(workbook(rows), "a.xlsx")
