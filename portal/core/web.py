@@ -137,11 +137,5 @@ def badges(principal) -> dict:
     return out
 
 
-def public_url(path: str) -> str:
-    """An absolute address for paper and e-mail, from PUBLIC_BASE_URL and never from the request."""
-    from flask import current_app
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/" + path.lstrip("/")
-
-
 def flash_error(exc: PortalError):
     flash(exc.message, "danger")

@@ -19,6 +19,7 @@ import secrets
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from portal.auth.access import public
+from portal.core.urls import public_url
 from portal.extensions import db, limiter
 from portal.letters.models import STATE_LABELS, Letter
 from portal.tenancy.context import cross_tenant
@@ -75,7 +76,6 @@ def normalize_code(text: str) -> str | None:
 def verify_url(token: str) -> str:
     """The absolute URL printed in the QR code, always under PUBLIC_BASE_URL: a letter issued in
     a request whose Host header says evil.example still points at the portal."""
-    from portal.core.web import public_url
     return public_url(f"/verify/{token}")
 
 
