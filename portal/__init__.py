@@ -23,6 +23,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     from portal.core import logs
     logs.install()
     Path(app.instance_path).mkdir(exist_ok=True)
+    from portal.core import bounds
+    bounds.init_app(app)  # before any blueprint: the id converter applies to routes as they are added
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
@@ -39,6 +41,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    from portal.core import web
+    from portal.core import headers, web
     web.init_app(app)
+    headers.init_app(app)
     return app

@@ -5,12 +5,14 @@ Production mode (PORTAL_ENV=production) refuses to start with a default secret o
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
 DEV_SECRET = "dev-secret-not-for-production"
 # Fernet-compatible key derived material for development only; production must set FIELD_KEY.
 DEV_FIELD_KEY = "dev-field-key-not-for-production"
+DEV_PUBLIC_BASE_URL = "http://localhost:5000"
 
 
 class Config:
@@ -52,6 +54,9 @@ class Config:
     JOBS_INLINE = True
     RQ_QUEUE = "portal"
     PER_PAGE = 20
+    # The address people reach the portal at, printed in QR codes and links on documents. Never
+    # taken from the request: a Host header is whatever the client chose to send.
+    PUBLIC_BASE_URL = DEV_PUBLIC_BASE_URL
 
 
 class TestConfig(Config):
@@ -89,6 +94,8 @@ def from_env(base: type[Config] = Config) -> dict:
             cfg[key] = int(env[key])
     if env.get("RQ_QUEUE"):
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
+    if "PUBLIC_BASE_URL" in env:
+        cfg["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].strip().rstrip("/")
     if env.get("TENANTS_DIR"):
         cfg["TENANTS_DIR"] = env["TENANTS_DIR"]
     if env.get("SMTP_HOST"):
@@ -112,3 +119,8 @@ def check_production(cfg: dict) -> None:
         raise UnsafeConfiguration("SECRET_KEY must be set in production")
     if cfg.get("FIELD_KEY") in (None, "", DEV_FIELD_KEY):
         raise UnsafeConfiguration("FIELD_KEY must be set in production")
+    public = cfg.get("PUBLIC_BASE_URL") or ""
+    base = urlsplit(public)
+    if public == DEV_PUBLIC_BASE_URL or base.scheme not in ("http", "https") or not base.netloc \
+            or base.query or base.fragment:
+        raise UnsafeConfiguration("PUBLIC_BASE_URL must be set in production, e.g. https://portal.example.gov.cn")

@@ -1,12 +1,9 @@
 """Statistics API (statistics.md)."""
-from datetime import date
-
 from flask import g, request
 
 from portal.api.blueprint import bp
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
-from portal.core.errors import ValidationFailed
 from portal.reports import services
 from portal.core import clock
 
@@ -22,8 +19,5 @@ def stats():
 @upper_only
 def region_stats(region):
     tenants = region_tenants(g.user, region)
-    try:
-        as_of = date.fromisoformat(request.args["as_of"]) if request.args.get("as_of") else clock.today()
-    except ValueError:
-        raise ValidationFailed({"as_of": "日期格式应为YYYY-MM-DD"})
+    as_of = services.parse_as_of(request.args.get("as_of"))
     return services.region_stats(tenants, region, as_of)

@@ -221,8 +221,8 @@ def users():
     q = clean_query(request.args.get("q"), 60)
     query = db.select(RoleGrant).filter_by(tenant_id=g.tenant.id).join(User).order_by(User.username)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.filter(User.username.like(pattern, escape="\\") | User.display_name.like(pattern, escape="\\"))
+        query = query.filter(User.username.contains(q, autoescape=True)
+                             | User.display_name.contains(q, autoescape=True))
     grants = db.paginate(query, page=page_arg(), per_page=USERS_PER_PAGE,
                          error_out=False)
     return render_template("auth/users.html", grants=grants, form=form, created=created, q=q,

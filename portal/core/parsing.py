@@ -47,3 +47,25 @@ def parse_month(value) -> str:
             if 1 <= month <= 12 and 1900 <= year <= 2999:
                 return f"{year:04d}-{month:02d}"
     raise ValueError(text)
+
+
+MAX_DB_INT = 2 ** 31 - 1  # id columns are 32-bit integers: a larger id cannot exist
+
+
+def as_id(value) -> int | None:
+    """A row id from a URL, a query string or a JSON body; None when it cannot name a row
+    (not a whole number, not positive, or past the column's range, which PostgreSQL would
+    answer with an error instead of "no such row")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 10):
+            return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(value, float) and value != number:
+        return None
+    return number if 0 < number <= MAX_DB_INT else None

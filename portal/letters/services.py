@@ -529,8 +529,9 @@ def search(principal, *, kind: str = "", state: str = "", on=None, q: str = "", 
     text = plain(q)[:60]
     if text:
         code = verify.normalize_code(text)
-        conditions = [Letter.person_name.like(f"%{text}%"), Letter.number.like(f"%{text}%")]
-        if text.isdigit() and len(text) <= 9:
+        conditions = [Letter.person_name.contains(text, autoescape=True),
+                      Letter.number.contains(text, autoescape=True)]
+        if text.isascii() and text.isdigit() and len(text) <= 9:  # "²".isdigit() too, but int() refuses it
             conditions.append(Letter.seq == int(text))
         if code:
             conditions.append(Letter.short_code == code)

@@ -19,6 +19,7 @@ import secrets
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from portal.auth.access import public
+from portal.core.urls import public_url
 from portal.extensions import db, limiter
 from portal.letters.models import STATE_LABELS, Letter
 from portal.tenancy.context import cross_tenant
@@ -73,27 +74,14 @@ def normalize_code(text: str) -> str | None:
 
 
 def verify_url(token: str) -> str:
-    """The absolute URL printed in the QR code."""
-    return _absolute("verify.show", f"/verify/{token}", token=token)
+    """The absolute URL printed in the QR code, always under PUBLIC_BASE_URL: a letter issued in
+    a request whose Host header says evil.example still points at the portal."""
+    return public_url(f"/verify/{token}")
 
 
 def lookup_url() -> str:
     """The absolute URL of the page where the printed short code is typed in."""
-    return _absolute("verify.lookup", "/verify")
-
-
-def _absolute(endpoint: str, plain_path: str, **values) -> str:
-    """PUBLIC_BASE_URL (config or environment) names the address people reach the portal at;
-    inside a request the request's own host is used."""
-    import os
-    from flask import has_request_context, url_for
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("PUBLIC_BASE_URL", "")
-    path = url_for(endpoint, **values) if has_request_context() else plain_path
-    if base:
-        return base.rstrip("/") + path
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    return "http://localhost:5000" + path
+    return public_url("/verify")
 
 
 def mask_name(name: str) -> str:

@@ -113,9 +113,8 @@ def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
         query = query.filter(subtree_filter(Organization.path, limit))
     q = clean_query(q)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.filter(or_(Organization.name.like(pattern, escape="\\"),
-                                 Organization.code.like(pattern, escape="\\")))
+        query = query.filter(or_(Organization.name.contains(q, autoescape=True),
+                                 Organization.code.contains(q, autoescape=True)))
     if kind:
         query = query.filter(Organization.kind == kind)
     if role:

@@ -1,7 +1,8 @@
 """Statistics for pages, API and exports: parameter parsing, tenant and region scopes, xlsx."""
-import io
+import re
 from datetime import date
 
+from portal.core import clock, sheets
 from portal.core.errors import ValidationFailed
 from portal.i18n import _
 from portal.orgs import services as orgs
@@ -9,15 +10,35 @@ from portal.reports.stats import LABELS, TABLE_LABELS, TABLES, compute
 from portal.tenancy.context import tenant_scope
 from portal.core import clock
 
+# Statistics reach back at most a century from as_of; outside these days the arithmetic has no
+# meaning (and at year 1 it would leave the calendar).
+EARLIEST, LATEST = date(1921, 7, 1), date(2100, 12, 31)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_as_of(value) -> date:
+    """The as_of of a request: today (Asia/Shanghai) when empty; ValidationFailed otherwise."""
+    if not value:
+        return clock.today()
+    text = str(value).strip()
+    try:
+        day = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationFailed({"as_of": _("统计日期应在%(a)s至%(b)s之间", a=EARLIEST.isoformat(), b=LATEST.isoformat())})
+    return day
+
 
 def parse_params(args, principal) -> dict:
     errors = {}
     as_of = clock.today()
-    if args.get("as_of"):
-        try:
-            as_of = date.fromisoformat(args["as_of"])
-        except ValueError:
-            errors["as_of"] = _("日期格式应为YYYY-MM-DD")
+    try:
+        as_of = parse_as_of(args.get("as_of"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
     direction = args.get("direction") or None
     if direction and direction not in ("outgoing", "incoming"):
         errors["direction"] = _("应为 outgoing 或 incoming")
@@ -66,24 +87,19 @@ def labels() -> dict:
 
 
 def to_xlsx(result: dict) -> bytes:
-    from openpyxl import Workbook
     from openpyxl.styles import Font
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "统计"
-    ws.append(["统计日期", result["as_of"], "总数", result["total"]])
+    bold = Font(bold=True)
+    wb = sheets.workbook()
+    ws = wb.create_sheet("统计")
+    ws.append(sheets.row(ws, ["统计日期", result["as_of"], "总数", result["total"]]))
     for table, cells in TABLES.items():
         ws.append([])
-        ws.append([str(TABLE_LABELS[table])])
-        ws.cell(ws.max_row, 1).font = Font(bold=True)
-        ws.append([str(LABELS[table][c]) for c in cells])
-        ws.append([result[table][c] for c in cells])
+        ws.append(sheets.row(ws, [str(TABLE_LABELS[table])], font=bold))
+        ws.append(sheets.row(ws, [str(LABELS[table][c]) for c in cells]))
+        ws.append(sheets.row(ws, [result[table][c] for c in cells]))
     ws.append([])
-    ws.append(["组织关系转接"])
-    ws.cell(ws.max_row, 1).font = Font(bold=True)
-    ws.append(["年度", "转入", "转出"])
+    ws.append(sheets.row(ws, ["组织关系转接"], font=bold))
+    ws.append(sheets.row(ws, ["年度", "转入", "转出"]))
     for year, counts in result["transfers"].items():
-        ws.append([year, counts["in"], counts["out"]])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        ws.append(sheets.row(ws, [str(year), counts["in"], counts["out"]]))
+    return sheets.save(wb)

@@ -1,11 +1,7 @@
-from datetime import date
-
 from flask import Blueprint, Response, g, render_template, request
 
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
-from portal.core.errors import ValidationFailed
-from portal.i18n import _
 from portal.reports import services
 from portal.core import clock
 
@@ -27,10 +23,7 @@ def stats():
 @upper_only
 def region(region):
     tenants = region_tenants(g.user, region)
-    try:
-        as_of = date.fromisoformat(request.args["as_of"]) if request.args.get("as_of") else clock.today()
-    except ValueError:
-        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
+    as_of = services.parse_as_of(request.args.get("as_of"))
     result = services.region_stats(tenants, region, as_of)
     if request.args.get("format") == "xlsx":
         return _xlsx(result, f"{region}-统计-{as_of}.xlsx")

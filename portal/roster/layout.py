@@ -1,6 +1,6 @@
 """The register's file layout (roster-import.md): the same headers for import and export."""
-import csv
-import io
+from portal.i18n import _
+from portal.roster.reader import MAX_ROWS, UnreadableFile, read  # noqa: F401 - MAX_ROWS kept importable here
 
 # (header, API field name); the order is the export order.
 COLUMNS = (
@@ -13,11 +13,6 @@ COLUMNS = (
 FIELD_OF = dict(COLUMNS)
 HEADER_OF = {field: header for header, field in COLUMNS}
 REQUIRED = ("姓名", "性别", "身份证号", "学历", "入党日期", "所在支部", "流动方向")
-MAX_ROWS = 100_000
-
-
-class UnreadableFile(ValueError):
-    pass
 
 
 def _cell(value):
@@ -32,33 +27,11 @@ def _cell(value):
 
 
 def read_table(content: bytes, filename: str) -> tuple[list[str], list[list]]:
-    """Headers and data rows of an .xlsx or .csv (UTF-8 or GB18030) file."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise UnreadableFile("无法读取该Excel文件，请确认是.xlsx格式") from exc
-        ws = wb.active
-        rows = [[_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        wb.close()
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UnreadableFile("CSV文件编码无法识别，请使用UTF-8或GB18030")
-        rows = [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
-    else:
-        raise UnreadableFile("只接受.xlsx或.csv文件")
+    """Headers and data rows of an .xlsx or .csv (UTF-8 or GB18030) file, read within the
+    reader's limits."""
+    rows = [[_cell(v) for v in row] for row in read(content, filename)]
     rows = [r for r in rows if any(v not in (None, "") for v in r)]
     if not rows:
-        raise UnreadableFile("文件是空的")
+        raise UnreadableFile(_("文件是空的"))
     headers = [str(h).strip() if h is not None else "" for h in rows[0]]
-    if len(rows) - 1 > MAX_ROWS:
-        raise UnreadableFile(f"一次最多导入{MAX_ROWS}行")
     return headers, rows[1:]

@@ -5,14 +5,13 @@ members.services.clean), ID numbers are checked against this tenant and the cros
 and only when no row is bad are the new members written, in one transaction. Rows already on
 this register are counted as unchanged, so importing the same file twice changes nothing.
 """
-import io
-
 from flask import current_app
 
 from portal.auth.access import Principal
 from portal.auth.models import User
-from portal.core import crypto
+from portal.core import clock, crypto, sheets
 from portal.core.errors import NotFound, RateLimited, ValidationFailed
+from portal.core.parsing import as_id
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs import queue
@@ -49,10 +48,8 @@ def start(principal, filename: str, content: bytes) -> RosterImport:
 
 
 def get(import_id) -> RosterImport:
-    try:
-        run = db.session.get(RosterImport, int(import_id))
-    except (TypeError, ValueError):
-        run = None
+    number = as_id(import_id)
+    run = db.session.get(RosterImport, number) if number is not None else None
     if run is None:
         raise NotFound(_("导入记录不存在"))
     return run
@@ -77,7 +74,15 @@ def _run_job(job, import_id: int):
     principal = Principal(user=user, tenant=tenant, grant=user.grant_for(tenant.id) if user else None)
     run.state = RUNNING
     db.session.commit()
-    execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
+    try:
+        execute(principal, run, on_progress=lambda done, total: _progress(job, run, done, total))
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the import must not stay "running"
+        db.session.rollback()
+        # The class only: a message could quote a cell, and cells hold ID numbers.
+        current_app.logger.error("roster import %s failed: %s", import_id, type(exc).__name__)
+        run = db.session.get(RosterImport, import_id)
+        _finish(run, REJECTED, errors=[{"row": 0, "column": "", "message": _(
+            "导入时出现意外错误，未写入任何数据；请检查文件格式后重试")}], rows=run.rows or 0)
     return run.to_dict()
 
 
@@ -220,45 +225,37 @@ def _finish(run, state, *, errors=None, rows=0, written=0, unchanged=0) -> Roste
 
 
 def error_report(run: RosterImport) -> bytes:
-    from openpyxl import Workbook
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "错误报告"
-    ws.append(["行号", "列", "原因"])
+    wb = sheets.workbook()
+    ws = wb.create_sheet("错误报告")
+    ws.append(sheets.row(ws, ["行号", "列", "原因"]))
     for e in run.errors or []:
-        ws.append([e["row"], e["column"], e["message"]])
+        # The column is a header from the uploaded file: text, never a formula.
+        ws.append(sheets.row(ws, [e["row"], str(e["column"]), str(e["message"])]))
     if run.unknown_columns:
         ws.append([])
-        ws.append(["未识别的列（已忽略）", "、".join(run.unknown_columns)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        ws.append(sheets.row(ws, ["未识别的列（已忽略）", "、".join(str(c) for c in run.unknown_columns)]))
+    return sheets.save(wb)
 
 
 def export(principal, query) -> bytes:
     """The register (a members.services.search query) as xlsx in the import layout."""
-    from openpyxl import Workbook
     from portal.auth.roles import READ_ID
     if not principal.can(READ_ID):
         raise ValidationFailed({"export": _("您的角色不能导出完整身份证号")})
     names = {}
     for org in db.session.execute(db.select(Organization)).scalars():
         names.setdefault(org.name, []).append(org.code)
-    wb = Workbook(write_only=True)  # streams rows: memory stays flat for large registers
+    wb = sheets.workbook()
     ws = wb.create_sheet("流动党员台账")
-    ws.append([h for h, _ in COLUMNS])
+    ws.append(sheets.row(ws, [h for h, _ in COLUMNS]))
     for member in db.session.execute(query.execution_options(yield_per=500)).scalars():
         row = members.to_dict(member, reveal_id=True)
         org = member.org
         row["org"] = org.name if org and len(names.get(org.name, [])) == 1 else (org.code if org else "")
-        ws.append([_export_value(row.get(field)) for _, field in COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        ws.append(sheets.row(ws, [_export_value(row.get(field)) for _, field in COLUMNS]))
+    return sheets.save(wb)
 
 
-def _export_value(value):
-    if value is None:
-        return ""
-    return value
-
+def _export_value(value) -> str:
+    """Every exported cell is text, as typed into the register."""
+    return "" if value is None else str(value)

@@ -1,4 +1,6 @@
-// Confirmation before destructive steps, and progress polling for background jobs.
+// All the pages' script lives here (the Content-Security-Policy forbids inline script and
+// style): confirmation before destructive steps, widths of bars, print and back buttons,
+// the register form's direction switch, and progress polling for background jobs.
 document.addEventListener('submit', function (ev) {
   var btn = ev.submitter;
   var msg = (btn && btn.dataset.confirm) || ev.target.dataset.confirm;
@@ -31,3 +33,26 @@ document.addEventListener('submit', function (ev) {
     form.appendChild(input);
   });
 });
+
+// Bars (statistics, job progress) carry their width as data: style attributes are not allowed.
+document.querySelectorAll('[data-width]').forEach(function (el) {
+  el.style.width = Math.max(0, Math.min(100, parseFloat(el.dataset.width) || 0)) + '%';
+});
+document.addEventListener('click', function (ev) {
+  var el = ev.target.closest('[data-print], [data-back]');
+  if (!el) { return; }
+  if (el.hasAttribute('data-print')) { ev.preventDefault(); window.print(); }
+  else if (window.history.length > 1) { ev.preventDefault(); window.history.back(); }
+});
+// The register form: "not yet transferred" applies to incoming members only.
+(function () {
+  var dir = document.getElementById('direction'), box = document.getElementById('not-transferred-box');
+  var check = document.getElementById('not_transferred');
+  if (!dir || !box) { return; }
+  function sync() {
+    var incoming = dir.value === '流入';
+    box.style.display = incoming ? '' : 'none';
+    if (!incoming && check) { check.checked = false; }
+  }
+  dir.addEventListener('change', sync); sync();
+})();

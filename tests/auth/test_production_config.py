@@ -9,7 +9,7 @@ STRONG = {"SECRET_KEY": "s3cr3t-" + "x" * 40, "FIELD_KEY": "f13ld-" + "y" * 40}
 
 @pytest.fixture(autouse=True)
 def no_env_secrets(monkeypatch):
-    for name in ("SECRET_KEY", "FIELD_KEY", "PORTAL_ENV", "DATABASE_URL", "REDIS_URL"):
+    for name in ("SECRET_KEY", "FIELD_KEY", "PORTAL_ENV", "DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -33,7 +33,11 @@ def test_environment_selects_production(monkeypatch):
         create_app()
     monkeypatch.setenv("SECRET_KEY", STRONG["SECRET_KEY"])
     monkeypatch.setenv("FIELD_KEY", STRONG["FIELD_KEY"])
+    with pytest.raises(UnsafeConfiguration, match="PUBLIC_BASE_URL"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://portal.example.gov.cn/")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PUBLIC_BASE_URL"] == "https://portal.example.gov.cn"
     assert app.config["ENV_NAME"] == "production"
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["SESSION_COOKIE_HTTPONLY"] is True
 
@@ -41,3 +45,10 @@ def test_environment_selects_production(monkeypatch):
 def test_development_mode_starts_with_defaults():
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SECRET_KEY"] == DEV_SECRET and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize("value", ["", "http://localhost:5000", "portal.example.gov.cn", "https://x.cn/?a=1",
+                                   "javascript:alert(1)"])
+def test_production_needs_a_real_public_base_url(value):
+    with pytest.raises(UnsafeConfiguration, match="PUBLIC_BASE_URL"):
+        create_app({"ENV_NAME": "production", **STRONG, "PUBLIC_BASE_URL": value})
