@@ -21,6 +21,12 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.config.update(settings)
     check_production(app.config)
     Path(app.instance_path).mkdir(exist_ok=True)
+    if app.config.get("TRUSTED_PROXIES"):
+        # The client address (login throttling, sessions) from X-Forwarded-For, as set by exactly
+        # this many proxies; without the setting the header is ignored, so it cannot be forged.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)

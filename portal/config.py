@@ -35,7 +35,15 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per 5 minutes"
+    # Failed logins: per client address (all accounts), per account from one address, and per
+    # account from all addresses (short, so strangers cannot keep an account locked).
+    LOGIN_RATE_LIMIT = "30 per 5 minutes"
+    LOGIN_ACCOUNT_ADDRESS_LIMIT = "5 per 5 minutes"
+    LOGIN_ACCOUNT_LIMIT = "10 per 1 minute"
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none of it).
+    TRUSTED_PROXIES = 0
+    SESSION_IDLE_MINUTES = 30
+    SESSION_LIFETIME_HOURS = 12
     SMTP_HOST = ""
     SMTP_PORT = 25
     SMTP_FROM = "portal@localhost"
@@ -71,6 +79,12 @@ def from_env(base: type[Config] = Config) -> dict:
         cfg["REDIS_URL"] = env["REDIS_URL"]
         cfg["JOBS_INLINE"] = env.get("JOBS_INLINE", "0") == "1"
         cfg["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
+    for name in ("TRUSTED_PROXIES", "SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS"):
+        if env.get(name):
+            cfg[name] = int(env[name])
+    for name in ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_ADDRESS_LIMIT", "LOGIN_ACCOUNT_LIMIT"):
+        if env.get(name):
+            cfg[name] = env[name]
     if env.get("RQ_QUEUE"):
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if env.get("TENANTS_DIR"):

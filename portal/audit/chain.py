@@ -42,31 +42,30 @@ def seal(secret: bytes, tenant_id: int, seq: int, last_hash: str) -> str:
     return hmac.new(secret, f"head:{tenant_id}:{seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
-def _take_head(tenant_id: int):
-    from portal.audit.models import AuditHead
-    dialect = db.session.get_bind().dialect.name
-    values = {"tenant_id": tenant_id, "seq": 0, "last_hash": "", "seal": ""}
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is not None:
-        db.session.execute(insert(AuditHead).values(**values).on_conflict_do_nothing(index_elements=["tenant_id"]))
-    elif db.session.get(AuditHead, tenant_id) is None:  # pragma: no cover - other databases
-        db.session.add(AuditHead(**values))
-        db.session.flush()
-    # FOR UPDATE holds the head until commit: the next writer of this tenant waits and then sees
-    # the link this transaction adds. (SQLite: the INSERT above already took the write lock.)
-    return db.session.execute(db.select(AuditHead).filter_by(tenant_id=tenant_id).with_for_update()
-                              .execution_options(populate_existing=True)).scalar_one()
-
-
 def append(entry) -> None:
-    """Give `entry` (not yet flushed, tenant_id and at set) its place at the end of its chain."""
-    head = _take_head(entry.tenant_id)
+    """Give `entry` (tenant_id and at set) its place at the end of its tenant's chain.
+
+    Core statements on the session's connection, run now in the entry's tenant context: the head
+    row is locked (FOR UPDATE, held to commit, so the next writer of this tenant waits and then
+    extends from this entry; on SQLite the INSERT already took the write lock) and moved on at
+    once, never left as pending ORM state to be flushed later under another tenant's context."""
+    from portal.audit.models import AuditHead
+    heads = AuditHead.__table__
+    conn = db.session.connection()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
+    values = {"tenant_id": entry.tenant_id, "seq": 0, "last_hash": "", "seal": ""}
+    if insert is not None:
+        conn.execute(insert(heads).values(**values).on_conflict_do_nothing(index_elements=["tenant_id"]))
+    elif conn.execute(db.select(heads.c.tenant_id).where(heads.c.tenant_id == entry.tenant_id)).first() is None:
+        conn.execute(heads.insert().values(**values))  # pragma: no cover - other databases
+    seq, last = conn.execute(db.select(heads.c.seq, heads.c.last_hash)
+                             .where(heads.c.tenant_id == entry.tenant_id).with_for_update()).one()
     secret = key()
-    entry.seq = head.seq + 1
-    entry.prev_hash = head.last_hash
+    entry.seq = seq + 1
+    entry.prev_hash = last
     entry.hash = link_hash(secret, entry.prev_hash, content(entry))
-    head.seq, head.last_hash = entry.seq, entry.hash
-    head.seal = seal(secret, entry.tenant_id, head.seq, head.last_hash)
+    conn.execute(heads.update().where(heads.c.tenant_id == entry.tenant_id).values(
+        seq=entry.seq, last_hash=entry.hash, seal=seal(secret, entry.tenant_id, entry.seq, entry.hash)))
 
 
 @dataclass
