@@ -42,6 +42,9 @@ class Config:
     LOGIN_ACCOUNT_LIMIT = "10 per 1 minute"
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none of it).
     TRUSTED_PROXIES = 0
+    # The database role the web and worker processes connect as, when migrations run as another
+    # (the owner): migrations grant it what it needs and nothing more (see docs/security.md).
+    DATABASE_APP_ROLE = ""
     SESSION_IDLE_MINUTES = 30
     SESSION_LIFETIME_HOURS = 12
     SMTP_HOST = ""
@@ -85,6 +88,8 @@ def from_env(base: type[Config] = Config) -> dict:
     for name in ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_ADDRESS_LIMIT", "LOGIN_ACCOUNT_LIMIT"):
         if env.get(name):
             cfg[name] = env[name]
+    if env.get("PORTAL_APP_ROLE"):
+        cfg["DATABASE_APP_ROLE"] = env["PORTAL_APP_ROLE"]
     if env.get("RQ_QUEUE"):
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if env.get("TENANTS_DIR"):
@@ -110,3 +115,17 @@ def check_production(cfg: dict) -> None:
         raise UnsafeConfiguration("SECRET_KEY must be set in production")
     if cfg.get("FIELD_KEY") in (None, "", DEV_FIELD_KEY):
         raise UnsafeConfiguration("FIELD_KEY must be set in production")
+
+
+def check_database_role(engine) -> None:
+    """Production refuses a PostgreSQL role that row-level security does not bind: a superuser or
+    a BYPASSRLS role would see every tenant's rows without a word."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        name, superuser, bypass = conn.exec_driver_sql(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").one()
+    if superuser or bypass:
+        raise UnsafeConfiguration(
+            f"the database role {name!r} is a superuser or has BYPASSRLS, which row-level security does not "
+            "bind: connect as an ordinary role (see docs/security.md)")

@@ -57,6 +57,8 @@ def upgrade():
     _audit_chain_upgrade()
     if _postgres():
         rls.narrow_personal_tables(op)
+        from flask import current_app
+        rls.grant_app_role(op, current_app.config.get("DATABASE_APP_ROLE", ""))
 
 
 def _audit_chain_upgrade():

@@ -54,3 +54,21 @@ def restore_personal_tables(op) -> None:
         return
     for table in PERSONAL_TABLES:
         _replace(op, table, POLICY)
+
+
+def grant_app_role(op, role: str) -> None:
+    """Let the application role (not the owner that runs migrations) use the tables: read and
+    write rows, never change the schema, disable a policy or a trigger, or alter the audit trail.
+    Default privileges cover the tables later migrations create."""
+    import re
+    if op.get_bind().dialect.name != "postgresql" or not role:
+        return
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"not a plain role name: {role!r}")
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}")
+    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}")
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {role}")
+    op.execute(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}")
