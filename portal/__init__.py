@@ -1,7 +1,7 @@
 """The portal application factory. Nothing happens at import time."""
 from flask import Flask, g
 
-from portal.config import Config, check_production, from_env
+from portal.config import Config, check_database_role, check_production, from_env
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each with init_app(app) registering its models, blueprints and commands.
@@ -25,8 +25,17 @@ def create_app(config: dict | type | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
     from portal.core import bounds
     bounds.init_app(app)  # before any blueprint: the id converter applies to routes as they are added
+    if app.config.get("TRUSTED_PROXIES"):
+        # The client address (login throttling, sessions) from X-Forwarded-For, as set by exactly
+        # this many proxies; without the setting the header is ignored, so it cannot be forged.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    if app.config.get("ENV_NAME") == "production":
+        with app.app_context():
+            check_database_role(db.engine)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

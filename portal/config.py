@@ -48,6 +48,18 @@ class Config:
     # ... and one with more numbers sharing a region code and birth date: a county register of
     # 5,000 holds a few 4-way coincidences, never 10; a sweep for one person holds ~1,000.
     IMPORT_SAME_BIRTH_LIMIT = 10
+    # Failed logins: per client address (all accounts), per account from one address, and per
+    # account from all addresses (short, so strangers cannot keep an account locked).
+    LOGIN_RATE_LIMIT = "30 per 5 minutes"
+    LOGIN_ACCOUNT_ADDRESS_LIMIT = "5 per 5 minutes"
+    LOGIN_ACCOUNT_LIMIT = "10 per 1 minute"
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none of it).
+    TRUSTED_PROXIES = 0
+    # The database role the web and worker processes connect as, when migrations run as another
+    # (the owner): migrations grant it what it needs and nothing more (see docs/security.md).
+    DATABASE_APP_ROLE = ""
+    SESSION_IDLE_MINUTES = 30
+    SESSION_LIFETIME_HOURS = 12
     SMTP_HOST = ""
     SMTP_PORT = 25
     SMTP_FROM = "portal@localhost"
@@ -92,6 +104,14 @@ def from_env(base: type[Config] = Config) -> dict:
     for key in ("IMPORT_CONFLICT_LIMIT", "IMPORT_SAME_BIRTH_LIMIT"):
         if env.get(key):
             cfg[key] = int(env[key])
+    for name in ("TRUSTED_PROXIES", "SESSION_IDLE_MINUTES", "SESSION_LIFETIME_HOURS"):
+        if env.get(name):
+            cfg[name] = int(env[name])
+    for name in ("LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_ADDRESS_LIMIT", "LOGIN_ACCOUNT_LIMIT"):
+        if env.get(name):
+            cfg[name] = env[name]
+    if env.get("PORTAL_APP_ROLE"):
+        cfg["DATABASE_APP_ROLE"] = env["PORTAL_APP_ROLE"]
     if env.get("RQ_QUEUE"):
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if "PUBLIC_BASE_URL" in env:
@@ -124,3 +144,17 @@ def check_production(cfg: dict) -> None:
     if public == DEV_PUBLIC_BASE_URL or base.scheme not in ("http", "https") or not base.netloc \
             or base.query or base.fragment:
         raise UnsafeConfiguration("PUBLIC_BASE_URL must be set in production, e.g. https://portal.example.gov.cn")
+
+
+def check_database_role(engine) -> None:
+    """Production refuses a PostgreSQL role that row-level security does not bind: a superuser or
+    a BYPASSRLS role would see every tenant's rows without a word."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        name, superuser, bypass = conn.exec_driver_sql(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").one()
+    if superuser or bypass:
+        raise UnsafeConfiguration(
+            f"the database role {name!r} is a superuser or has BYPASSRLS, which row-level security does not "
+            "bind: connect as an ordinary role (see docs/security.md)")

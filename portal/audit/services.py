@@ -2,9 +2,11 @@
 the change and its record commit or roll back together."""
 from datetime import date, datetime
 
+from portal.audit import chain
 from portal.audit.models import AuditEntry
+from portal.core import clock
 from portal.extensions import db
-from portal.tenancy.context import current_tenant_id
+from portal.tenancy.context import TenantContextMissing, current_tenant_id, tenant_scope
 
 # Never written to the trail in clear.
 SECRET_KEYS = {"id_enc", "id_hash", "password_hash", "token_hash"}
@@ -32,13 +34,26 @@ def diff(before: dict, after: dict) -> tuple[dict, dict]:
 
 def record(actor, action: str, object_type: str, object_id, *, before=None, after=None, summary="",
            tenant_id: int | None = None) -> AuditEntry:
+    """Append an entry to the tenant's trail, in the caller's transaction.
+
+    The row is inserted at once, in its own tenant's context: on PostgreSQL the audit table opens
+    to no other context (not even the cross-tenant flag), and writing it now keeps the chain's
+    order the order in which the entries were taken."""
     entry = AuditEntry(
-        tenant_id=tenant_id or current_tenant_id(),
+        tenant_id=tenant_id or current_tenant_id(), at=clock.utcnow(),
         user_id=getattr(actor, "id", None), username=getattr(actor, "username", "") or "system",
         action=action, object_type=object_type, object_id=str(object_id), summary=summary[:200],
         before=clean(before), after=clean(after),
     )
-    db.session.add(entry)
+    if entry.tenant_id is None:
+        raise TenantContextMissing("an audit entry needs a tenant")
+    db.session.flush()  # the caller's pending rows go out in the caller's context, not the entry's
+    with tenant_scope(entry.tenant_id):
+        chain.append(entry)
+        columns = ("tenant_id", "at", "user_id", "username", "action", "object_type", "object_id", "summary",
+                   "before", "after", "seq", "prev_hash", "hash")
+        db.session.connection().execute(db.insert(AuditEntry.__table__).values(
+            {name: getattr(entry, name) for name in columns}))
     return entry
 
 

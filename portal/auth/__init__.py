@@ -18,6 +18,14 @@ def init_app(app):
         user = db.session.get(User, int(user_id))
         if user is None or not user.active or not hmac.compare_digest(user.session_token(), token):
             return None
+        # The cookie alone is not enough: the server-side session behind it must still be open.
+        from flask import g, session
+
+        from portal.auth import sessions
+        row = sessions.live(user.id, session.get("sid"))
+        if row is None:
+            return None
+        g.user_session = row
         return user
 
     login_manager.login_view = "auth.login"

@@ -66,3 +66,17 @@ def token(username, name):
     raw = services.issue_token(user, name)
     db.session.commit()
     click.echo(raw)
+
+
+@users_cli.command("end-sessions")
+@click.argument("username")
+def end_sessions(username):
+    """Log USERNAME out everywhere (every open session ends at once)."""
+    from portal.auth import sessions
+    user = services.user_by_name(username)
+    if user is None:
+        raise click.ClickException(_("用户 %(u)s 不存在", u=username))
+    count = sessions.end_all(user, "admin")
+    services.audit_user(user, "sessions_ended", actor=None, after={"sessions": count})
+    db.session.commit()
+    click.echo(_("已结束 %(u)s 的 %(n)d 个登录会话", u=username, n=count))

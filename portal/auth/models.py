@@ -24,6 +24,10 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # The language the person last chose (zh_Hans_CN or en); applied at each login.
     locale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Two-factor login (TOTP): the secret Fernet-encrypted with FIELD_KEY; enabled once confirmed.
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)  # refuses a code twice
 
     grants = relationship("RoleGrant", back_populates="user", cascade="all, delete-orphan",
                           lazy="selectin")
@@ -77,3 +81,29 @@ class ApiToken(db.Model):
     @staticmethod
     def digest(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    """A login on the server side. The browser's cookie carries only a random key whose SHA-256 is
+    stored here, so logging out, an idle or absolute timeout, or an admin ends it for good: a copy
+    of the cookie opens nothing afterwards."""
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the authenticator is lost; only its hash is stored."""
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -1,26 +1,53 @@
-"""Users, passwords (argon2), grants and API tokens."""
+"""Users, passwords (argon2), grants and API tokens, and the audit records of changes to them."""
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from flask import current_app
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from flask import current_app
+
+from portal.audit.services import record
+from portal.auth import sessions
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
+from portal.core import clock
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.core import clock
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 12
+DEMO_PASSWORD = "Demo-2026-only!"  # documented in the README; never acceptable outside development
+
+# Letters left once digits and symbols are taken out (and common look-alikes undone) that make a
+# password guessable whatever is added around them: "Password@2026", "1q2w3e4r5t6y", "Abc12345678!".
+_WEAK_STEMS = {"", "password", "passwor", "qwerty", "qwertyuiop", "qwer", "qwe", "asdf", "asdfghjkl", "zxcvbnm",
+               "qazwsx", "qazwsxedc", "qazwsxedcrfv", "zaqwsxcde", "qaz", "admin", "administrator", "root",
+               "guest", "test", "iloveyou", "woaini", "welcome", "letmein", "changeme", "default", "abc",
+               "abcd", "abcdefg", "abcdef", "aa", "a", "qq", "demo", "demoonly", "huawei", "portal"}
+_LOOKALIKES = str.maketrans({"0": "o", "@": "a", "$": "s", "1": "", "3": "e", "5": "s", "!": ""})
 
 
-def _utcnow() -> datetime:
-    """Naive UTC, as the DateTime columns store it."""
-    return clock.utcnow()
-MIN_PASSWORD = 10
+@lru_cache(maxsize=1)
+def _common() -> frozenset:
+    text = (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _guessable(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _common() or len(set(lowered)) < 5:
+        return True
+    core = re.sub(r"^[^a-z]+|[^a-z]+$", "", lowered)  # "p@ssw0rd" of "P@ssw0rd-2026"
+    stems = {"".join(c for c in text if c.isalpha())
+             for text in (lowered, lowered.translate(_LOOKALIKES), core.translate(_LOOKALIKES))}
+    return bool(stems & _WEAK_STEMS)
 
 
 def hash_password(raw: str) -> str:
@@ -28,10 +55,19 @@ def hash_password(raw: str) -> str:
 
 
 def check_password_strength(raw: str) -> None:
+    """At least MIN_PASSWORD characters, not only letters or only digits; outside development also
+    not the demo password and not a common one (the demo data needs them in development only)."""
     if not isinstance(raw, str) or len(raw) < MIN_PASSWORD:
         raise ValidationFailed({"password": _("密码至少需要%(n)d个字符", n=MIN_PASSWORD)})
     if raw.isdigit() or raw.isalpha():
         raise ValidationFailed({"password": _("密码需同时包含字母和数字或符号")})
+    if current_app.config.get("ENV_NAME") == "development":
+        return
+    demo = {DEMO_PASSWORD, current_app.config.get("DEMO_PASSWORD") or DEMO_PASSWORD}
+    if raw in demo:
+        raise ValidationFailed({"password": _("不能使用演示密码，请另设密码")})
+    if _guessable(raw):
+        raise ValidationFailed({"password": _("密码过于常见，容易被猜中，请另设密码")})
 
 
 def verify_password(user: User | None, raw: str) -> bool:
@@ -70,9 +106,10 @@ def authenticate(username: str, password: str) -> User | None:
 
 def create_user(username: str, password: str | None = None, *, tenant=None, role: str | None = None,
                 org_id: int | None = None, region_code: str | None = None, display_name: str = "",
-                platform_admin: bool = False) -> tuple[User, str]:
-    """Create a user (and optionally a grant). Returns the user and the password in clear,
-    generated when none is given, to be shown once."""
+                platform_admin: bool = False, actor=None) -> tuple[User, str]:
+    """Create a user (and optionally a grant), recorded in the trail of the tenant the role is in,
+    whoever creates it (a tenant admin, the platform admin, `flask users create`: actor None).
+    Returns the user and the password in clear, generated when none is given, to be shown once."""
     username = (username or "").strip() if isinstance(username, str) else ""
     if not username or len(username) > 60 or not username.isprintable() or any(c.isspace() for c in username):
         raise ValidationFailed({"username": _("用户名不能为空、不含空格且不超过60个字符")})
@@ -91,7 +128,18 @@ def create_user(username: str, password: str | None = None, *, tenant=None, role
     if role:
         grant(user, role, tenant=tenant, org_id=org_id, region_code=region_code)
     db.session.flush()
+    if tenant is not None and role in TENANT_ROLES:
+        record(actor, "create", "user", user.id, after={"username": user.username, "role": role, "org_id": org_id},
+               summary=user.username, tenant_id=tenant.id)
     return user, password
+
+
+def audit_user(user: User, action: str, *, actor=None, before=None, after=None) -> None:
+    """A change of a user (password, tokens, sessions, two-factor) is recorded in every tenant where
+    the user holds a role: users are global, the trails are per tenant."""
+    for tenant_id in sorted({gr.tenant_id for gr in user.grants if gr.tenant_id}):
+        record(actor or user, action, "user", user.id, before=before, after=after, summary=user.username,
+               tenant_id=tenant_id)
 
 
 def grant(user: User, role: str, *, tenant=None, org_id=None, region_code=None) -> RoleGrant:
@@ -114,12 +162,15 @@ def grant(user: User, role: str, *, tenant=None, org_id=None, region_code=None) 
     return g
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, keep=None) -> None:
+    """A new password ends every other session of the user (`keep`: the one making the change)."""
     if not verify_password(user, current):
         raise ValidationFailed({"current": _("当前密码不正确")})
     check_password_strength(new)
     user.password_hash = hash_password(new)
-    user.password_changed_at = _utcnow()
+    user.password_changed_at = clock.utcnow()
+    sessions.end_all(user, "password", keep=keep)
+    audit_user(user, "password_changed")
 
 
 def issue_token(user: User, name: str = "") -> str:
@@ -136,7 +187,7 @@ def revoke_token(user: User, token_id: int) -> bool:
     tok = db.session.get(ApiToken, token_id)
     if tok is None or tok.user_id != user.id or tok.revoked_at:
         return False
-    tok.revoked_at = _utcnow()
+    tok.revoked_at = clock.utcnow()
     return True
 
 
@@ -147,7 +198,7 @@ def user_for_token(raw: str) -> User | None:
         db.select(ApiToken).filter_by(token_hash=ApiToken.digest(raw))).scalar_one_or_none()
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
-    now = _utcnow()
+    now = clock.utcnow()
     if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=5):
         tok.last_used_at = now  # shown on the account page; written at most every few minutes
         db.session.commit()
@@ -198,12 +249,18 @@ def set_tenant_role(principal, grant_: RoleGrant, role: str, org_id=None) -> dic
         raise ValidationFailed({"role": _("不能修改自己的角色")})
     before = {"role": grant_.role, "org_id": grant_.org_id}
     grant_.role, grant_.org_id = role, org_id
+    after = {"role": grant_.role, "org_id": grant_.org_id}
+    if before != after:
+        record(principal.user, "update", "user", grant_.user_id, before=before, after=after,
+               summary=grant_.user.username, tenant_id=grant_.tenant_id)
     return before
 
 
 def remove_tenant_role(principal, grant_: RoleGrant) -> None:
     if grant_.user_id == principal.user.id:
         raise ValidationFailed({"role": _("不能移除自己的角色")})
+    record(principal.user, "revoke", "user", grant_.user_id, before={"role": grant_.role, "org_id": grant_.org_id},
+           summary=grant_.user.username, tenant_id=grant_.tenant_id)
     grant_.user.grants.remove(grant_)
     db.session.delete(grant_)
 
@@ -218,7 +275,9 @@ def reset_password(principal, grant_: RoleGrant) -> str:
         raise ValidationFailed({"user": _("该用户在其他县区或平台也有角色，请联系平台管理员重置密码")})
     clear = random_password()
     user.password_hash = hash_password(clear)
-    user.password_changed_at = _utcnow()
+    user.password_changed_at = clock.utcnow()
+    sessions.end_all(user, "password_reset")
+    record(principal.user, "password_reset", "user", user.id, summary=user.username, tenant_id=grant_.tenant_id)
     return clear
 
 
@@ -228,3 +287,11 @@ def remember_locale(user: User, chosen: str | None) -> None:
     if chosen in current_app.config["LANGUAGES"] and chosen != user.locale:
         user.locale = chosen
         db.session.commit()
+def end_user_sessions(principal, grant_: RoleGrant) -> int:
+    """A tenant admin logs a user of the tenant out everywhere (a lost phone, a shared computer).
+    Returns how many sessions were open."""
+    user = grant_.user
+    count = sessions.end_all(user, "admin")
+    record(principal.user, "sessions_ended", "user", user.id, after={"sessions": count}, summary=user.username,
+           tenant_id=grant_.tenant_id)
+    return count

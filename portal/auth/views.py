@@ -1,16 +1,20 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
 from portal.core.paging import page_arg
 from portal.audit.services import record
-from portal.auth import services
+from portal.auth import services, sessions, twofactor
+from portal.core import clock
 from portal.auth.access import login_only, permission, platform_only, public
 from portal.auth.forms import (
+    DisableSecondFactorForm,
     LoginForm,
     PasswordForm,
     PlatformAdminForm,
+    SecondFactorForm,
     TenantForm,
     TokenForm,
     UserForm,
@@ -21,7 +25,7 @@ from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENAN
 from portal.core.errors import NotFound, ValidationFailed
 from portal.extensions import db, limiter
 from portal.i18n import _
-from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
 
 bp = Blueprint("auth", __name__)
@@ -40,36 +44,112 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _login_name() -> str:
+    """The account an attempt is for, as the throttle counts it."""
+    return (request.form.get("username") or "").strip().casefold()[:60]
+
+
+def _pending_key() -> str:
+    return f"2fa:{(session.get('pending_login') or {}).get('uid', '')}"
+
+
+_TOO_MANY = "尝试次数过多，请稍后再试"
+
+
+def _limit(setting):
+    return lambda: current_app.config[setting]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401,
-               error_message="尝试次数过多，请稍后再试")
+# Failed attempts (answered 401) are counted three ways; successes are not counted:
+# per client address (all accounts), per account from one address, and per account from every
+# address over a short window, so a stranger can slow guessing at an account without holding it.
+@limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=_failed, error_message=_TOO_MANY)
+@limiter.limit(_limit("LOGIN_ACCOUNT_ADDRESS_LIMIT"), methods=["POST"], deduct_when=_failed,
+               key_func=lambda: f"{get_remote_address()}|{_login_name()}", error_message=_TOO_MANY)
+@limiter.limit(_limit("LOGIN_ACCOUNT_LIMIT"), methods=["POST"], deduct_when=_failed,
+               key_func=lambda: f"account|{_login_name()}", error_message=_TOO_MANY)
 def login():
-    """Failed attempts (answered 401) count against LOGIN_RATE_LIMIT per address; successes do not."""
     if g.get("user") is not None and request.method == "GET":
         return redirect(_safe_next(request.args.get("next")) or url_for("index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.username.data, form.password.data)
         if user is not None:
-            chosen = session.get("lang")
-            session.clear()  # a fresh session on login
-            services.remember_locale(user, chosen)
-            session["lang"] = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("index"))
+            target = _safe_next(request.args.get("next"))
+            if twofactor.enabled(user):
+                session.clear()
+                session["pending_login"] = {"uid": user.id, "at": clock.utcnow().isoformat(), "next": target}
+                return redirect(url_for("auth.login_second_factor"))
+            return _complete_login(user, target)
         flash(_("用户名或密码不正确"), "danger")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
+def _complete_login(user: User, target: str | None):
+    key = sessions.start(user, request.remote_addr or "")
+    db.session.commit()
+    session.clear()  # a fresh session on login
+    login_user(user)
+    session["sid"] = key
+    return redirect(target or url_for("index"))
+
+
+PENDING_MINUTES = 5
+
+
+def _pending_user() -> User | None:
+    pending = session.get("pending_login")
+    if not isinstance(pending, dict):
+        return None
+    from datetime import datetime, timedelta
+    try:
+        started = datetime.fromisoformat(pending["at"])
+        user = db.session.get(User, int(pending["uid"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if user is None or not user.active or clock.utcnow() - started > timedelta(minutes=PENDING_MINUTES):
+        return None
+    return user
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@public
+@limiter.limit(_limit("LOGIN_ACCOUNT_ADDRESS_LIMIT"), methods=["POST"], deduct_when=_failed,
+               key_func=_pending_key, error_message=_TOO_MANY)
+def login_second_factor():
+    """The second step for accounts with two-factor login: a code from the app or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        session.pop("pending_login", None)
+        flash(_("请重新输入用户名和密码"), "warning")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        used = twofactor.check(user, form.code.data)
+        if used is not None:
+            target = session["pending_login"].get("next")
+            if used == "recovery":
+                services.audit_user(user, "recovery_code_used", after={"left": twofactor.recovery_left(user)})
+                flash(_("已使用一个恢复码，剩余 %(n)d 个", n=twofactor.recovery_left(user)), "warning")
+            return _complete_login(user, _safe_next(target))
+        db.session.rollback()
+        flash(_("验证码不正确"), "danger")
+        return render_template("auth/login_2fa.html", form=form), 401
+    return render_template("auth/login_2fa.html", form=form), (400 if request.method == "POST" else 200)
+
+
 @bp.post("/logout")
 @login_only
 def logout():
+    sessions.end(g.get("user_session"), "logout")
+    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -94,18 +174,19 @@ def account():
     status = 200
     if form.validate_on_submit():
         try:
-            services.change_password(g.user, form.current.data, form.new.data)
+            services.change_password(g.user, form.current.data, form.new.data, keep=g.get("user_session"))
         except ValidationFailed as exc:
             db.session.rollback()
             for field, message in exc.fields.items():
                 getattr(form, {"password": "new"}.get(field, field)).errors.append(message)
             status = 400
         else:
-            _audit_user(g.user, "password_changed")
             db.session.commit()
             # The session token follows the password: other sessions end, this one is renewed.
+            key = session.get("sid")
             session.clear()
             login_user(g.user)
+            session["sid"] = key
             flash(_("密码已修改，其他设备上的登录已失效"), "success")
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
@@ -113,7 +194,84 @@ def account():
     tokens = db.session.execute(db.select(ApiToken).filter_by(user_id=g.user.id)
                                 .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars().all()
     return render_template("auth/account.html", form=form, token_form=token_form, tokens=tokens,
-                           new_token=session.pop("new_token", None)), status
+                           new_token=session.pop("new_token", None), **_account_extras()), status
+
+
+def _account_extras() -> dict:
+    from portal.letters.qr import svg_for
+    uri = twofactor.pending_uri(g.user)
+    here = g.get("user_session")
+    listed = [{"created": clock.to_local(r.created_at).strftime("%Y-%m-%d %H:%M"),
+               "last_seen": clock.to_local(r.last_seen_at).strftime("%Y-%m-%d %H:%M"), "address": r.address,
+               "current": here is not None and r.id == here.id} for r in sessions.open_sessions(g.user)]
+    return {"open_sessions": listed,
+            "twofactor_eligible": twofactor.eligible(g.user), "twofactor_on": twofactor.enabled(g.user),
+            "twofactor_qr": svg_for(uri) if uri else None, "twofactor_secret": twofactor.pending_secret(g.user),
+            "recovery_codes": session.pop("recovery_codes", None),
+            "recovery_left": twofactor.recovery_left(g.user) if twofactor.enabled(g.user) else 0,
+            "second_factor_form": SecondFactorForm(prefix="tf"), "disable_form": DisableSecondFactorForm(prefix="off")}
+
+
+@bp.post("/account/sessions/end")
+@login_only
+def end_other_sessions():
+    count = sessions.end_all(g.user, "user", keep=g.get("user_session"))
+    services.audit_user(g.user, "sessions_ended", after={"sessions": count})
+    db.session.commit()
+    flash(_("已结束其他 %(n)d 个登录会话", n=count), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/2fa/begin")
+@login_only
+def twofactor_begin():
+    try:
+        twofactor.begin(g.user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.account"))
+    db.session.commit()
+    return redirect(url_for("auth.account") + "#twofactor")
+
+
+@bp.post("/account/2fa/confirm")
+@login_only
+def twofactor_confirm():
+    form = SecondFactorForm(prefix="tf")
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({"code": _("请输入6位验证码")})
+        codes = twofactor.confirm(g.user, form.code.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.account") + "#twofactor")
+    services.audit_user(g.user, "twofactor_on")
+    db.session.commit()
+    session["recovery_codes"] = codes
+    flash(_("两步验证已启用。请把恢复码抄在纸上妥善保存，每个只能用一次。"), "success")
+    return redirect(url_for("auth.account") + "#twofactor")
+
+
+@bp.post("/account/2fa/disable")
+@login_only
+def twofactor_disable():
+    form = DisableSecondFactorForm(prefix="off")
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed({"code": _("请输入当前密码和验证码")})
+        if not services.verify_password(g.user, form.password.data):
+            raise ValidationFailed({"password": _("当前密码不正确")})
+        twofactor.disable(g.user, form.code.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("auth.account") + "#twofactor")
+    services.audit_user(g.user, "twofactor_off")
+    db.session.commit()
+    flash(_("两步验证已关闭"), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/account/tokens")
@@ -129,7 +287,7 @@ def create_token():
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("auth.account"))
-    _audit_user(g.user, "token_created", after={"name": form.name.data or ""})
+    services.audit_user(g.user, "token_created", after={"name": form.name.data or ""})
     db.session.commit()
     session["new_token"] = raw
     return redirect(url_for("auth.account"))
@@ -140,23 +298,10 @@ def create_token():
 def revoke_token(token_id):
     if not services.revoke_token(g.user, token_id):
         raise NotFound(_("令牌不存在或已撤销"))
-    _audit_user(g.user, "token_revoked", after={"token_id": token_id})
+    services.audit_user(g.user, "token_revoked", after={"token_id": token_id})
     db.session.commit()
     flash(_("令牌已撤销"), "success")
     return redirect(url_for("auth.account"))
-
-
-def _audit_user(user: User, action: str, before=None, after=None):
-    """User changes are recorded in every tenant where the user holds a role (outside any one
-    tenant's request, so explicitly across tenants)."""
-    tenant_ids = [gr.tenant_id for gr in user.grants if gr.tenant_id]
-    if not tenant_ids:
-        return
-    with cross_tenant():
-        for tenant_id in tenant_ids:
-            record(user, action, "user", user.id, before=before, after=after, summary=user.username,
-                   tenant_id=tenant_id)
-        db.session.flush()
 
 
 # ---- user management inside a tenant (tenant admin) ----
@@ -198,7 +343,8 @@ def users():
             if form.role.data == SECRETARY and not org_id:
                 raise ValidationFailed({"org": _("支部书记需要指定所属组织")})
             user, password = services.create_user(form.username.data, tenant=g.tenant, role=form.role.data,
-                                                   org_id=org_id, display_name=form.display_name.data or "")
+                                                   org_id=org_id, display_name=form.display_name.data or "",
+                                                   actor=g.user)
         except ValidationFailed as exc:
             db.session.rollback()
             for field, message in exc.fields.items():
@@ -208,8 +354,6 @@ def users():
                     flash(str(message), "danger")
             status = 400
         else:
-            record(g.user, "create", "user", user.id, after={"username": user.username, "role": form.role.data,
-                                                               "org_id": org_id}, summary=user.username)
             db.session.commit()
             created = (user.username, password)
             form = _user_form()[0]
@@ -237,15 +381,10 @@ def set_role(user_id):
     username = grant.user.username
     try:
         if role == "remove":
-            before = {"role": grant.role, "org_id": grant.org_id}
             services.remove_tenant_role(g.principal, grant)
-            record(g.user, "revoke", "user", user_id, before=before, summary=username)
             message = _("已移除 %(u)s 在本县区的角色", u=username)
         else:
-            before = services.set_tenant_role(g.principal, grant, role, request.form.get("org"))
-            after = {"role": grant.role, "org_id": grant.org_id}
-            if before != after:
-                record(g.user, "update", "user", user_id, before=before, after=after, summary=username)
+            services.set_tenant_role(g.principal, grant, role, request.form.get("org"))
             message = _("已保存 %(u)s 的角色", u=username)
     except ValidationFailed as exc:
         db.session.rollback()
@@ -253,6 +392,16 @@ def set_role(user_id):
         return redirect(url_for("auth.users"))
     db.session.commit()
     flash(message, "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.post("/t/<tenant>/users/<int:user_id>/sessions/end")
+@permission(MANAGE_USERS)
+def end_sessions(user_id):
+    grant = services.tenant_grant(g.tenant, user_id)
+    count = services.end_user_sessions(g.principal, grant)
+    db.session.commit()
+    flash(_("已结束 %(u)s 的 %(n)d 个登录会话", u=grant.user.username, n=count), "success")
     return redirect(url_for("auth.users"))
 
 
@@ -266,7 +415,6 @@ def reset_password(user_id):
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("auth.users"))
-    record(g.user, "password_reset", "user", user_id, summary=grant.user.username)
     db.session.commit()
     flash(_("已为 %(u)s 设置新密码（只显示这一次）：%(p)s", u=grant.user.username, p=clear), "warning")
     return redirect(url_for("auth.users"))
@@ -321,11 +469,7 @@ def platform_tenant_admin(code):
         return redirect(url_for("auth.platform_tenants"))
     try:
         user, password = services.create_user(form.username.data, tenant=tenant, role=TENANT_ADMIN,
-                                               display_name=form.display_name.data or "")
-        with tenant_scope(tenant.id):
-            record(g.user, "create", "user", user.id, after={"username": user.username, "role": TENANT_ADMIN},
-                   summary=user.username)
-            db.session.flush()
+                                               display_name=form.display_name.data or "", actor=g.user)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.message, "danger")

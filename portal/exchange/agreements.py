@@ -25,7 +25,7 @@ from portal.exchange.models import (ACTIVE, AGREEMENT_STATE_LABELS, AGREEMENT_ST
                                     DEFAULT_DUTIES_HOST, DEFAULT_DUTIES_ORIGIN, EXPIRED, PROPOSED, REPORT_EVERY,
                                     SCOPE_ALL, SCOPE_MEMBERS, TERMINATED, Agreement, AgreementMember)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, limit_org, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, limit_org, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -476,10 +476,11 @@ def _freeze(a: Agreement) -> None:
 
 def _area_members(a: Agreement):
     """Origin members in the host's area under the origin organization (scope all_in_area)."""
-    with cross_tenant():
+    origin_org = a.origin_org
+    with in_register(a.tenant_id):
         rows = db.session.execute(db.select(Member).filter(
             Member.tenant_id == a.tenant_id, Member.status == MEMBER_ACTIVE, Member.direction == "流出",
-            Member.holds_relationship.is_(True), Member.org_id.in_(subtree_ids(a.origin_org)))
+            Member.holds_relationship.is_(True), Member.org_id.in_(subtree_ids(origin_org)))
             .order_by(Member.name, Member.id)).unique().scalars().all()
     return [m for m in rows if in_area(m.region, a.host_org)]
 
@@ -505,6 +506,7 @@ def covered(a: Agreement, principal=None) -> list[dict]:
         rows = db.session.execute(db.select(AgreementMember).filter(AgreementMember.agreement_id == a.id)
                                   .order_by(AgreementMember.id)).scalars().all()
         ids = [r.member_id for r in rows]
+    with in_register(a.tenant_id):
         active = set(db.session.execute(db.select(Member.id).filter(
             Member.id.in_(ids), Member.status == MEMBER_ACTIVE)).scalars().all()) if ids else set()
     return [{"member_id": r.member_id, "name": r.name, "sex": r.sex, "id_masked": r.id_masked,

@@ -8,7 +8,7 @@ from flask import g
 from portal.exchange import agreements, transfers
 from portal.exchange.models import (COMPLETED, SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice,
                                     Transfer)
-from portal.exchange.shared import visible
+from portal.exchange.shared import in_register, visible
 from portal.extensions import db
 from portal.members.models import ACTIVE, Member
 from portal.tenancy.context import cross_tenant
@@ -29,9 +29,10 @@ def _origin_rows(principal, member: Member) -> tuple[list[Agreement], list[int]]
         member_ids.update(row.member_id for row in named)
         wide = db.session.execute(visible(Agreement, me).filter(Agreement.scope == SCOPE_ALL)).unique() \
             .scalars().all()
-        origin_rows = {}
-        for a in wide:
-            if a.tenant_id not in origin_rows:
+    origin_rows = {}
+    for a in wide:
+        if a.tenant_id not in origin_rows:
+            with in_register(a.tenant_id):
                 origin_rows[a.tenant_id] = db.session.execute(db.select(Member).filter(
                     Member.tenant_id == a.tenant_id, Member.id_hash == member.id_hash, Member.status == ACTIVE)) \
                     .unique().scalar_one_or_none()

@@ -13,6 +13,7 @@ from portal.i18n import _
 from portal.members import idnumber, lookups
 from portal.members import services as members
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
+from portal.exchange.shared import in_register
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant, region_prefix
 
@@ -130,7 +131,8 @@ def holder_member(id_hash: str):
     from portal.members.models import Member, RelationshipHold
     with cross_tenant():
         hold = db.session.get(RelationshipHold, id_hash)
-        if hold is None:
-            return None
+    if hold is None:
+        return None
+    with in_register(hold.tenant_id):
         return db.session.execute(db.select(Member).filter(
             Member.id == hold.member_id, Member.tenant_id == hold.tenant_id)).unique().scalar_one_or_none()

@@ -20,7 +20,19 @@ from portal.core.errors import Conflict, NotFound
 from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import Organization
-from portal.tenancy.context import cross_tenant
+from portal.tenancy.context import cross_tenant, tenant_scope
+
+
+@contextmanager
+def in_register(tenant_id: int):
+    """Read or write one tenant's register (members and their contacts) from exchange code acting
+    for another tenant. On PostgreSQL those tables open only to the one tenant set for the
+    transaction, never to the cross-tenant flag, so the code names whose register it touches.
+    Pending writes are flushed before entering (in the caller's context) and before leaving."""
+    db.session.flush()
+    with tenant_scope(tenant_id):
+        yield
+        db.session.flush()
 
 
 @contextmanager

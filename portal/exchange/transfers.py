@@ -30,7 +30,7 @@ from portal.exchange.models import (ACCEPTED, CANCELLED, COMPLETED, OPEN_STATES,
                                     RETURN_REASONS, RETURNED, STATE_LABELS, STEP_LABELS, SUBMITTED,
                                     TRANSFER_STATES, Transfer, TransferEvent)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, limit_org, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, limit_org, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
@@ -145,7 +145,7 @@ def _audit(principal, t: Transfer, action: str, summary: str, after: dict | None
 
 
 def _sender_member(t: Transfer) -> Member | None:
-    with cross_tenant():
+    with in_register(t.tenant_id):
         return db.session.execute(db.select(Member).filter(
             Member.id == t.member_id, Member.tenant_id == t.tenant_id)
             .execution_options(populate_existing=True)).unique().scalar_one_or_none()
@@ -393,7 +393,9 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     old = _require_movable(_sender_member(t))
     receiver = _tenant(t.other_tenant_id)
     to_org = t.to_org
-    with flushing():
+    from_org_name = t.from_org.name
+    # Each register is written in its own tenant's context (see shared.in_register).
+    with in_register(old.tenant_id):
         # The sender's row becomes history and gives up the relationship.
         members.release_hold(old)
         old_before = members.snapshot(old)
@@ -402,6 +404,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
         db.session.flush()
         record(principal.user, "transfer_out", "member", old.id, before={"status": ACTIVE},
                after={"status": TRANSFERRED, "to_org": to_org.code}, summary=old.name, tenant_id=old.tenant_id)
+    with in_register(receiver.id):
         # The receiver's row: an existing register row of the same person, or a new one.
         new = db.session.execute(db.select(Member).filter(
             Member.tenant_id == receiver.id, Member.id_hash == old.id_hash, Member.status == ACTIVE)
@@ -430,7 +433,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
         db.session.flush()
         members.claim_hold(new)
         record(principal.user, action, "member", new.id, before={"from_member_id": old.id},
-               after={**members.snapshot(new), "from_org": t.from_org.name}, summary=new.name,
+               after={**members.snapshot(new), "from_org": from_org_name}, summary=new.name,
                tenant_id=receiver.id)
     handler = _actor_name(principal)
     receipt = documents.issue(

@@ -2,13 +2,23 @@
 
 The policy reads the transaction-local settings the session events write (see scoping.py).
 FORCE makes the policy bind the table owner too; only superusers and BYPASSRLS roles pass it,
-so the application must connect as an ordinary role (see README).
+so the application must connect as an ordinary role (see README and docs/security.md).
+
+Tables holding people's personal data (PERSONAL_TABLES) get a narrower policy: the cross-tenant
+flag does not open them. Their rows are readable only under the one tenant set for the
+transaction, so code that must read another tenant's member says which tenant it acts in
+(`tenant_scope`), and a session that merely turns `portal.cross_tenant` on sees none of them.
 """
 
 POLICY = (
     "current_setting('portal.cross_tenant', true) = 'on' "
     "OR tenant_id = NULLIF(current_setting('portal.tenant_id', true), '')::integer"
 )
+OWN_TENANT_ONLY = "tenant_id = NULLIF(current_setting('portal.tenant_id', true), '')::integer"
+
+# The register, its contact history, uploaded register files and the audit trail (whose
+# before/after values carry phone numbers and addresses).
+PERSONAL_TABLES = ("members", "contacts", "roster_imports", "audit_entries")
 
 
 def enable(op, table: str) -> None:
@@ -25,3 +35,40 @@ def disable(op, table: str) -> None:
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def _replace(op, table: str, policy: str) -> None:
+    op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+    op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({policy}) WITH CHECK ({policy})")
+
+
+def narrow_personal_tables(op) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in PERSONAL_TABLES:
+        _replace(op, table, OWN_TENANT_ONLY)
+
+
+def restore_personal_tables(op) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in PERSONAL_TABLES:
+        _replace(op, table, POLICY)
+
+
+def grant_app_role(op, role: str) -> None:
+    """Let the application role (not the owner that runs migrations) use the tables: read and
+    write rows, never change the schema, disable a policy or a trigger, or alter the audit trail.
+    Default privileges cover the tables later migrations create."""
+    import re
+    if op.get_bind().dialect.name != "postgresql" or not role:
+        return
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"not a plain role name: {role!r}")
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}")
+    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}")
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {role}")
+    op.execute(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}")

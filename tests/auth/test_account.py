@@ -2,8 +2,7 @@
 from portal.audit.models import AuditEntry
 from portal.auth.models import ApiToken, User
 from portal.extensions import db
-from portal.tenancy.context import cross_tenant
-from tests.conftest import login
+from tests.conftest import login, scope
 from tests.factories import PASSWORD
 
 NEW = "another-secret-77"
@@ -28,7 +27,7 @@ def test_change_password(setup, clean_app):
     resp = browser.post("/account", data={"pw-current": "wrong-password-9", "pw-new": NEW, "pw-confirm": NEW})
     assert resp.status_code == 400 and "当前密码不正确" in resp.get_data(as_text=True)
     resp = browser.post("/account", data={"pw-current": PASSWORD, "pw-new": "short", "pw-confirm": "short"})
-    assert resp.status_code == 400 and "密码长度应为10到200个字符" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "密码长度应为12到200个字符" in resp.get_data(as_text=True)
     resp = browser.post("/account", data={"pw-current": PASSWORD, "pw-new": NEW, "pw-confirm": NEW + "x"})
     assert resp.status_code == 400 and "两次输入的新密码不一致" in resp.get_data(as_text=True)
 
@@ -42,9 +41,10 @@ def test_change_password(setup, clean_app):
     assert third.post("/login", data={"username": "clerk1", "password": NEW}).status_code == 302
 
     def audited():
-        with cross_tenant():
-            return db.session.execute(db.select(AuditEntry.action).filter_by(object_type="user")).scalars().all()
-    assert _in_app(clean_app, audited) == ["password_changed"]
+        with scope("110105"):  # the trail of the tenant where clerk1 has a role
+            return db.session.execute(db.select(AuditEntry.action).filter_by(object_type="user")
+                                      .order_by(AuditEntry.seq)).scalars().all()
+    assert _in_app(clean_app, audited) == ["create", "password_changed"]  # made by the factory, then changed
 
 
 def test_tokens_are_made_shown_once_and_revoked(setup, clean_app):

@@ -67,9 +67,11 @@ def test_cli_refusals_write_nothing(make):
          "没有组织 110105-9999"),
         (["users", "create", "a5", "--role", "upper_reader"], "6位地区代码"),
         (["users", "create", "a6", "--role", "upper_reader", "--region", "32"], "6位地区代码"),
-        (["users", "create", "a7", "--tenant", "110105", "--role", "clerk", "--password", "short"], "至少需要10个字符"),
+        (["users", "create", "a7", "--tenant", "110105", "--role", "clerk", "--password", "short"], "至少需要12个字符"),
         (["users", "create", "a8", "--tenant", "110105", "--role", "clerk", "--password", "abcdefghijkl"],
          "同时包含字母和数字"),
+        (["users", "create", "a9", "--tenant", "110105", "--role", "clerk", "--password", "Demo-2026-only!"],
+         "不能使用演示密码"),
         (["users", "create", "with space", "--tenant", "110105", "--role", "clerk"], "不含空格"),
         (["users", "token", "nobody"], "用户 nobody 不存在"),
     ]
@@ -81,3 +83,19 @@ def test_cli_refusals_write_nothing(make):
     make.user("110105", "clerk", username="dup")
     result = runner.invoke(args=["users", "create", "dup", "--tenant", "110105", "--role", "clerk"])
     assert result.exit_code != 0 and "用户名已存在" in result.output
+
+
+def test_cli_created_users_are_audited(make):
+    """The same rule as the users page: a creation is recorded in the tenant's trail."""
+    from portal.audit.models import AuditEntry
+    from tests.conftest import scope
+    runner = make.app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "wang", "--tenant", "320115", "--role", "clerk",
+                                 "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    with scope("320115"):
+        entry = db.session.execute(db.select(AuditEntry).filter_by(object_type="user")).scalar_one()
+    assert (entry.action, entry.username, entry.summary) == ("create", "system", "wang")
+    assert entry.after == {"username": "wang", "role": "clerk", "org_id": None}
+    assert make.app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0

@@ -46,7 +46,7 @@ def test_inactive_user_cannot_log_in(make, client):
 
 def test_failed_attempts_are_rate_limited_and_successes_are_not(make, client):
     make.user("110105", "clerk", username="clerk1")
-    limit = int(make.app.config["LOGIN_RATE_LIMIT"].split()[0])
+    limit = int(make.app.config["LOGIN_ACCOUNT_ADDRESS_LIMIT"].split()[0])
     for _ in range(limit + 2):  # successful logins do not use up the allowance
         assert client.post("/login", data={"username": "clerk1", "password": PASSWORD}).status_code == 302
     for _ in range(limit):
@@ -55,7 +55,7 @@ def test_failed_attempts_are_rate_limited_and_successes_are_not(make, client):
     assert resp.status_code == 429
     assert "尝试次数过多" in resp.get_data(as_text=True)
     assert not resp.headers.getlist("Set-Cookie")  # no session was made
-    fresh = make.app.test_client()  # the limit is per address, not per browser session
+    fresh = make.app.test_client()  # the limit is per account and address, not per browser session
     assert fresh.post("/login", data={"username": "clerk1", "password": PASSWORD}).status_code == 429
     limiter.reset()
     assert fresh.post("/login", data={"username": "clerk1", "password": PASSWORD}).status_code == 302

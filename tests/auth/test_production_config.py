@@ -52,3 +52,37 @@ def test_development_mode_starts_with_defaults():
 def test_production_needs_a_real_public_base_url(value):
     with pytest.raises(UnsafeConfiguration, match="PUBLIC_BASE_URL"):
         create_app({"ENV_NAME": "production", **STRONG, "PUBLIC_BASE_URL": value})
+def _pg_url_as(role_url_user: str | None = None):
+    """The test PostgreSQL as the admin role (a superuser), or as another role on the same server."""
+    import os
+    admin = os.environ.get("TEST_DATABASE_URL", "")
+    if not admin:
+        pytest.skip("needs PostgreSQL")
+    if role_url_user is None:
+        return admin
+    scheme, rest = admin.split("://", 1)
+    host_db = rest.split("@", 1)[-1]
+    return f"{scheme}://{role_url_user}@{host_db}"
+
+
+def test_production_refuses_a_superuser_database_role():
+    from sqlalchemy import create_engine, text
+    admin = _pg_url_as()
+    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+        assert conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+    with pytest.raises(UnsafeConfiguration, match="superuser or has BYPASSRLS"):
+        create_app({"ENV_NAME": "production", **STRONG, "SQLALCHEMY_DATABASE_URI": admin})
+
+
+def test_production_refuses_a_bypassrls_role_and_starts_as_an_ordinary_one():
+    from sqlalchemy import create_engine, text
+    admin = create_engine(_pg_url_as(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for role, extra in (("portal_test_bypass", "BYPASSRLS"), ("portal_test_plain", "NOBYPASSRLS")):
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+                conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER {extra}"))
+    admin.dispose()
+    with pytest.raises(UnsafeConfiguration, match="BYPASSRLS"):
+        create_app({"ENV_NAME": "production", **STRONG, "SQLALCHEMY_DATABASE_URI": _pg_url_as("portal_test_bypass")})
+    app = create_app({"ENV_NAME": "production", **STRONG, "SQLALCHEMY_DATABASE_URI": _pg_url_as("portal_test_plain")})
+    assert app.config["ENV_NAME"] == "production"

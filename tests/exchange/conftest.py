@@ -10,6 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from portal.tenancy.rls import PERSONAL_TABLES
 from tests.factories import id_number
 
 A, B, C = "110105", "320115", "410804"
@@ -105,12 +106,16 @@ def count(model, **filters) -> int:
 
 
 def rows(model, **filters):
+    query = db.select(model)
+    for key, value in filters.items():
+        query = query.filter(getattr(model, key) == value)
+    query = query.order_by(model.id if hasattr(model, "id") else None)
+    if model.__tablename__ in PERSONAL_TABLES:  # open to no cross-tenant context: tenant by tenant
+        from tests.conftest import each_tenant
+        found = each_tenant(lambda: db.session.execute(query).unique().scalars().all())
+        return sorted((row for part in found for row in part), key=lambda r: getattr(r, "id", 0))
     with cross_tenant():
-        query = db.select(model)
-        for key, value in filters.items():
-            query = query.filter(getattr(model, key) == value)
-        return db.session.execute(query.order_by(model.id if hasattr(model, "id") else None)).unique() \
-            .scalars().all()
+        return db.session.execute(query).unique().scalars().all()
 
 
 @pytest.fixture

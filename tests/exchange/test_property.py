@@ -101,8 +101,11 @@ class ExchangeMachine(RuleBasedStateMachine):
     def _holder(self, id_hash):
         with cross_tenant():
             hold = db.session.get(RelationshipHold, id_hash)
-            member = db.session.execute(db.select(Member).filter(
-                Member.id == hold.member_id)).unique().scalar_one() if hold else None
+        member = None
+        if hold is not None:
+            with tenant_scope(hold.tenant_id):  # the register opens only to its own tenant
+                member = db.session.execute(db.select(Member).filter(
+                    Member.id == hold.member_id)).unique().scalar_one()
         return hold, member
 
     @rule(person=st.integers(0, 3), to=st.sampled_from(TENANTS), second_org=st.booleans())
@@ -130,7 +133,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         data = {"reason": reason, "note": "说明"} if step == "return" else {}
         result = self._act(actor, transfers.step, tid, step, data)
         if result is not None and step == "arrive":
-            with cross_tenant():
+            with tenant_scope(result.other_tenant_id):
                 hold_hash = db.session.execute(db.select(Member.id_hash).filter(
                     Member.id == result.new_member_id)).scalar_one()
             db.session.remove()

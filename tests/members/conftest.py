@@ -11,12 +11,13 @@ from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.members.models import Member
-from portal.tenancy.context import cross_tenant
+from portal.tenancy.context import cross_tenant, tenant_scope
 
 
 def snap(obj):
     """A plain copy of an ORM object's column values (server defaults loaded across tenants)."""
-    with cross_tenant():
+    # The register opens only to its own tenant (not to the cross-tenant flag) on PostgreSQL.
+    with tenant_scope(obj.tenant_id) if getattr(obj, "tenant_id", None) else cross_tenant():
         return SimpleNamespace(**{a.key: getattr(obj, a.key) for a in inspect(obj).mapper.column_attrs})
 
 
@@ -47,12 +48,12 @@ def new_org(make):
 
 
 def count_members(code=None):
-    from tests.conftest import tenant
-    with cross_tenant():
-        query = db.select(db.func.count()).select_from(Member)
-        if code:
-            query = query.filter(Member.tenant_id == tenant(code).id)
-        return db.session.execute(query).scalar_one()
+    from tests.conftest import each_tenant, tenant
+    query = db.select(db.func.count()).select_from(Member)
+    if code:
+        with tenant_scope(tenant(code).id):
+            return db.session.execute(query).scalar_one()
+    return sum(each_tenant(lambda: db.session.execute(query).scalar_one()))
 
 
 def bearer(token):
