@@ -83,7 +83,10 @@ def login():
         if user is not None:
             target = _safe_next(request.args.get("next"))
             if twofactor.enabled(user):
+                lang = session.get("lang")
                 session.clear()
+                if lang:
+                    session["lang"] = lang
                 session["pending_login"] = {"uid": user.id, "at": clock.utcnow().isoformat(), "next": target}
                 return redirect(url_for("auth.login_second_factor"))
             return _complete_login(user, target)
@@ -95,7 +98,10 @@ def login():
 def _complete_login(user: User, target: str | None):
     key = sessions.start(user, request.remote_addr or "")
     db.session.commit()
+    chosen = session.get("lang")
     session.clear()  # a fresh session on login
+    services.remember_locale(user, chosen)
+    session["lang"] = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     login_user(user)
     session["sid"] = key
     return redirect(target or url_for("index"))
