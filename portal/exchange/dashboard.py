@@ -2,7 +2,7 @@
 each side of a tenant's transfers; and the same counts for every county under a region."""
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, func, or_
 
 from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROPOSED, SUBMITTED, Agreement,
                                     Notice, Transfer)
@@ -21,8 +21,10 @@ def _conditions(today: date) -> dict:
                     Transfer.reply_due_on <= today + timedelta(days=DUE_WITHIN_DAYS)),
         "reply_overdue": and_(Transfer.state == SUBMITTED, Transfer.reply_due_on < today),
         "returned_repeatedly": and_(Transfer.state.in_(OPEN_STATES), Transfer.return_count >= 2),
-        "awaiting_arrival": Transfer.state == ACCEPTED,
-        "letter_overdue": Transfer.state == OVERDUE,
+        # A letter that ran out counts as overdue on the day after, whether or not the sweep ran.
+        "awaiting_arrival": and_(Transfer.state == ACCEPTED, Transfer.letter_valid_until >= today),
+        "letter_overdue": or_(Transfer.state == OVERDUE,
+                              and_(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)),
     }
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
-from portal.core import crypto
+from portal.core import clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.exchange import documents, registry
@@ -95,16 +95,23 @@ def side(principal, t: Transfer) -> str:
     return "both" if s and r else "sender" if s else "receiver" if r else ""
 
 
+def letter_expired(t: Transfer, today: date | None = None) -> bool:
+    """An accepted transfer whose letter ran out: overdue in fact, even before the sweep records it."""
+    today = today or clock.today()
+    return t.state == ACCEPTED and t.letter_valid_until is not None and t.letter_valid_until < today
+
+
 def allowed_steps(principal, t: Transfer) -> list[str]:
     """The steps this principal may take now (what the page offers as buttons)."""
     if not principal.can(EXCHANGE):
         return []
+    state = OVERDUE if letter_expired(t) else t.state
     steps = []
     if is_receiver(principal, t):
-        steps += {SUBMITTED: ["accept", "return"], ACCEPTED: ["arrive"]}.get(t.state, [])
+        steps += {SUBMITTED: ["accept", "return"], ACCEPTED: ["arrive"]}.get(state, [])
     if is_sender(principal, t):
         steps += {SUBMITTED: ["cancel"], RETURNED: ["resubmit", "cancel"],
-                  OVERDUE: ["reissue", "cancel"]}.get(t.state, [])
+                  OVERDUE: ["reissue", "cancel"]}.get(state, [])
     return steps
 
 
@@ -341,6 +348,7 @@ def cancel(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The sender withdraws the transfer (before acceptance, after a return, or when overdue)."""
     note = _text(data or {}, "note")
     t = _load_for_step(principal, transfer_id, "cancel", receiver=False)
+    _apply_deadline(t)
     if t.state not in (SUBMITTED, RETURNED, OVERDUE):
         raise _wrong_state(t, "cancel")
     if t.state == OVERDUE:
@@ -362,7 +370,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The receiver confirms the member reported: the receipt is issued and the member moves from
     the sender's register to the receiver's in this one transaction."""
     data = data or {}
-    today = date.today()
+    today = clock.today()
     raw = data.get("arrived_on")
     if isinstance(raw, (list, dict, bool, int, float)):
         raise ValidationFailed({"arrived_on": _("日期格式应为YYYY-MM-DD")})
@@ -375,7 +383,8 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     t = _load_for_step(principal, transfer_id, "arrive", receiver=True)
     if t.state != ACCEPTED:
         raise _wrong_state(t, "arrive")
-    if t.letter_valid_until and t.letter_valid_until < today and arrived_on > t.letter_valid_until:
+    # The deadline holds whether or not the sweep has run yet.
+    if letter_expired(t, today):
         raise Conflict(_("介绍信已于 %(d)s 过期，请派出方重新开具后再确认报到", d=t.letter_valid_until.isoformat()))
     if t.letter_issued_on and arrived_on < t.letter_issued_on:
         raise ValidationFailed({"arrived_on": _("报到日期不能早于介绍信开具日期 %(d)s", d=t.letter_issued_on.isoformat())})
@@ -444,6 +453,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
 def reissue(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The sender voids an overdue letter and issues a new one (a new number, a new validity)."""
     t = _load_for_step(principal, transfer_id, "reissue", receiver=False)
+    _apply_deadline(t)
     if t.state != OVERDUE:
         raise _wrong_state(t, "reissue")
     _require_movable(_sender_member(t))
@@ -474,10 +484,31 @@ def step(principal, transfer_id, name: str, data: dict | None = None) -> Transfe
 
 # ---- the overdue sweep ----
 
+def _mark_overdue(t: Transfer) -> None:
+    """Record that the letter ran out (the caller holds the row lock and commits)."""
+    t.state = OVERDUE
+    db.session.flush()
+    _event(None, t, "overdue", ACCEPTED,
+           note=_("介绍信 %(l)s 已于 %(d)s 过期，党员未报到", l=t.letter_number, d=t.letter_valid_until.isoformat()))
+    db.session.flush()
+    notify("transfer_overdue", tenant_id=t.tenant_id, org_id=t.from_org_id,
+           from_tenant_id=t.other_tenant_id, subject_type="transfer", subject_id=t.id,
+           message=_("%(n)s 同志的介绍信 %(l)s 已过有效期仍未报到，请作废重开或撤销转接。",
+                     n=t.member_name, l=t.letter_number))
+
+
+def _apply_deadline(t: Transfer) -> None:
+    """A step that depends on the letter's deadline applies it itself, in its own transaction:
+    no page load has to run the sweep first."""
+    if letter_expired(t):
+        with cross_tenant():
+            _mark_overdue(t)
+
+
 def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Accepted transfers whose letter validity passed without arrival turn `overdue`. Idempotent;
     commits each change on its own (a concurrent step wins, the sweep skips that one)."""
-    today = today or date.today()
+    today = today or clock.today()
     query = db.select(Transfer.id).filter(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)
     if tenant_id is not None:
         query = query.filter(or_(Transfer.tenant_id == tenant_id, Transfer.other_tenant_id == tenant_id))
@@ -490,18 +521,9 @@ def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) ->
                 t = db.session.execute(db.select(Transfer).filter(Transfer.id == transfer_id)
                                        .with_for_update(of=Transfer)
                                        .execution_options(populate_existing=True)).unique().scalar_one()
-                if t.state != ACCEPTED or not t.letter_valid_until or t.letter_valid_until >= today:
+                if not letter_expired(t, today):
                     continue
-                t.state = OVERDUE
-                db.session.flush()
-                _event(None, t, "overdue", ACCEPTED,
-                       note=_("介绍信 %(l)s 已于 %(d)s 过期，党员未报到", l=t.letter_number,
-                              d=t.letter_valid_until.isoformat()))
-                db.session.flush()
-            notify("transfer_overdue", tenant_id=t.tenant_id, org_id=t.from_org_id,
-                   from_tenant_id=t.other_tenant_id, subject_type="transfer", subject_id=t.id,
-                   message=_("%(n)s 同志的介绍信 %(l)s 已过有效期仍未报到，请作废重开或撤销转接。",
-                             n=t.member_name, l=t.letter_number))
+                _mark_overdue(t)
             from portal.exchange.shared import commit
             commit()
             changed += 1

@@ -7,7 +7,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core.errors import NotFound, PortalError, ValidationFailed
-from portal.exchange import agreements, jobs, notices, registry
+from portal.exchange import agreements, notices, registry
 from portal.exchange.forms import agreement_form, default_duties, form_dict
 from portal.exchange.models import (AGREEMENT_STATE_LABELS, AGREEMENT_STATES, NOTICE_KINDS, NOTICE_LABELS,
                                     REPORT_LABELS)
@@ -24,7 +24,6 @@ from portal.tenancy.context import cross_tenant
 @bp.get("/t/<tenant>/exchange/agreements", endpoint="agreements")
 @permission(READ)
 def agreement_list():
-    jobs.sweep(tenant_id=g.tenant.id)
     side = request.args.get("side", "")
     state = request.args.get("state", "")
     error = None
@@ -113,7 +112,6 @@ def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
 @bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>")
 @permission(READ)
 def agreement(agreement_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     return _render_detail(agreements.get(g.principal, agreement_id))
 
 

@@ -6,7 +6,6 @@ from flask import g, render_template
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
 from portal.exchange import dashboard as service
-from portal.exchange import jobs
 from portal.exchange.shared import limit_org
 from portal.exchange.views import bp
 from portal.i18n import lazy
@@ -22,7 +21,6 @@ BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": la
 @bp.get("/t/<tenant>/exchange/dashboard", endpoint="dashboard")
 @permission(READ)
 def tenant_dashboard():
-    jobs.sweep(tenant_id=g.tenant.id)
     today = date.today()
     org = limit_org(g.principal)
     counts = service.counts(g.tenant.id, today, org=org)

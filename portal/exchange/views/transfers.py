@@ -7,7 +7,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core.errors import NotFound, PortalError, ValidationFailed
-from portal.exchange import jobs, registry, transfers
+from portal.exchange import registry, transfers
 from portal.exchange.forms import step_form, transfer_form
 from portal.exchange.models import (RETURN_REASON_LABELS, STATE_LABELS, STEP_LABELS, TRANSFER_STATES)
 from portal.exchange.shared import run
@@ -22,7 +22,6 @@ from portal.tenancy.context import cross_tenant
 @bp.get("/t/<tenant>/exchange/transfers", endpoint="transfers")
 @permission(READ)
 def transfer_list():
-    jobs.sweep(tenant_id=g.tenant.id)
     box = request.args.get("box", "outgoing")
     if box not in transfers.BOXES:
         box = "outgoing"
@@ -115,7 +114,6 @@ def _render_detail(t, error=None, status: int = 200, form: dict | None = None):
 @bp.get("/t/<tenant>/exchange/transfers/<int:transfer_id>")
 @permission(READ)
 def transfer(transfer_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     return _render_detail(transfers.get(g.principal, transfer_id))
 
 
@@ -134,7 +132,6 @@ DONE_MESSAGES = {
 def transfer_step(transfer_id, step):
     if step not in transfers.STEPS:
         raise NotFound(_("没有此操作"))
-    jobs.sweep(tenant_id=g.tenant.id)
     data = step_form(step)
     try:
         run(transfers.step, g.principal, transfer_id, step, data)
