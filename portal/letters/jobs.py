@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from portal.extensions import db
-from portal.jobs.queue import handler, progress
+from portal.jobs.queue import LETTERS, handler, progress
 from portal.letters import services
 from portal.letters.models import Letter, LetterBatch
 from portal.tenancy.models import Tenant
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5
 
 
-@handler("letters.render")
+@handler("letters.render", queue=LETTERS, timeout=3600)
 def render_job(job, letter_ids=(), requested_at=None):
     """Render the letters not rendered yet; with `requested_at` (a re-render request), also those
     rendered before that moment. Each letter commits on its own."""
@@ -53,7 +53,7 @@ def render_job(job, letter_ids=(), requested_at=None):
     return {"rendered": rendered, "skipped": skipped, "failed": failed}
 
 
-@handler("letters.batch")
+@handler("letters.batch", queue=LETTERS, timeout=3600)
 def batch_job(job, batch_id=None):
     from portal.letters.render import LetterContextError
     batch = db.session.get(LetterBatch, batch_id) if isinstance(batch_id, int) else None

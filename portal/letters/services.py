@@ -14,12 +14,10 @@ import hashlib
 import json
 import logging
 import threading
-import uuid
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, or_
-from sqlalchemy.orm import Session
+from sqlalchemy import or_
 
 from portal.audit.services import record
 from portal.core import crypto
@@ -37,7 +35,6 @@ log = logging.getLogger(__name__)
 RENDER_MODES = ("job", "now", "none")
 MAX_VALIDITY_DAYS = 366
 MAX_DB_INT = 2 ** 31 - 1
-_PENDING_JOBS = "letters_pending_jobs"
 
 # Keys of `doc` that are computed from the Letter row at render time, never taken from callers.
 _DOC_COMPUTED = ("number", "number_plain", "prefix", "year", "issued_on", "verify_url", "verify_code",
@@ -222,34 +219,9 @@ def runs_inline() -> bool:
 
 
 def schedule_job(kind: str, params: dict, *, total: int = 0, user_id: int | None = None):
-    """A job row written in the caller's transaction and given to rq right after it commits."""
-    from portal.jobs.models import QUEUED, Job
-    tenant_id = current_tenant_id()
-    job = Job(id=str(uuid.uuid4()), kind=kind, tenant_id=tenant_id, params=params, state=QUEUED,
-              total=total, created_by=user_id)
-    db.session.add(job)
-    db.session.info.setdefault(_PENDING_JOBS, []).append((job.id, tenant_id))
-    return job
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_pending(session):
-    pending = session.info.pop(_PENDING_JOBS, None)
-    if not pending:
-        return
-    try:
-        from rq import Queue
-        from portal.jobs.queue import queue_name, redis_connection
-        queue = Queue(queue_name(), connection=redis_connection())
-        for job_id, tenant_id in pending:
-            queue.enqueue("portal.jobs.queue.run_job", job_id, tenant_id, job_timeout=3600, result_ttl=3600)
-    except Exception:  # the letters still render on first download
-        log.exception("could not queue %d letter job(s)", len(pending))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session):
-    session.info.pop(_PENDING_JOBS, None)
+    """A job written in the caller's transaction (with its outbox entry) and sent to rq once it commits."""
+    from portal.jobs.queue import schedule
+    return schedule(kind, current_tenant_id(), params=params, total=total, user_id=user_id)
 
 
 def render_later(letters: list[Letter], actor=None, *, force: bool = False, strict: bool = False):
