@@ -172,6 +172,12 @@ def store_pdf(letter: Letter, pdf: bytes) -> None:
 
 def render_letter(letter: Letter) -> bytes:
     """Render the letter now and store the PDF (flushes)."""
+    pdf = _render_bytes(letter)
+    store_pdf(letter, pdf)
+    return pdf
+
+
+def _render_bytes(letter: Letter) -> bytes:
     from portal.letters.render import LetterError
     tenant = _tenant_of(letter)
     ctx = render_context(letter, tenant)
@@ -182,7 +188,6 @@ def render_letter(letter: Letter) -> bytes:
     except LetterError as exc:
         log.warning("letter %s could not be rendered: %s", letter.id, exc)
         raise ValidationFailed({"letter": _("文书无法生成：%(e)s", e=str(exc))})
-    store_pdf(letter, pdf)
     return pdf
 
 
@@ -196,19 +201,14 @@ def _lock(letter: Letter) -> Letter:
 
 
 def pdf_bytes(letter: Letter) -> bytes:
-    """The stored PDF, rendered on first need (or when the stored one is damaged, or lacks the void
-    mark of a voided letter). When it renders, it flushes: the caller commits to keep it."""
+    """The stored PDF; when it is missing, damaged or lacks the void mark of a voided letter (its
+    rendering job has not run yet), one rendered in memory. Reads never write: storing is the job's."""
     if not _needs_render(letter):
         pdf = letter.pdf
         if pdf is not None and hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256:
             return pdf
-        log.warning("letter %s: stored PDF missing or checksum mismatch, rendering again", letter.id)
-    letter = _lock(letter)
-    if not _needs_render(letter):  # rendered meanwhile (a job)
-        pdf = letter.pdf
-        if pdf is not None and hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256:
-            return pdf
-    return render_letter(letter)
+        log.warning("letter %s: stored PDF missing or checksum mismatch, rendering in memory", letter.id)
+    return _render_bytes(letter)
 
 
 # ---------------------------------------------------------------- background rendering
@@ -373,7 +373,7 @@ def issue_many(kind: str, items: list[tuple[str, int, dict]], *, actor) -> list[
 
 def void(actor, letter, reason: str = "") -> None:
     """Mark a letter void; it keeps its number. A void letter is not valid anywhere; its PDF is
-    rendered again with the 作废 mark on the next download."""
+    rendered again with the 作废 mark (a job after commit, at once without Redis)."""
     reason = plain(reason)
     if len(reason) > 200:
         raise ValidationFailed({"reason": _("作废原因不超过200个字符")})
@@ -393,6 +393,7 @@ def void(actor, letter, reason: str = "") -> None:
            after={"state": VOID, "reason": reason},
            summary=f"{fresh.kind_label} {fresh.number}")
     db.session.flush()
+    render_later([fresh], actor)
 
 
 def mark_used(actor, letter) -> None:
