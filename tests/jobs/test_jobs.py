@@ -28,11 +28,14 @@ def _flaky(job):
 
 
 def _job(job_id):
+    """The job's row as plain values (a row of a tenant cannot be refreshed outside its tenant)."""
+    from types import SimpleNamespace
     with cross_tenant():
         db.session.expire_all()
         job = db.session.get(Job, job_id)
+        plain = SimpleNamespace(**{c.key: getattr(job, c.key) for c in Job.__table__.columns}) if job else None
     db.session.rollback()
-    return job
+    return plain
 
 
 def _accepted_transfer(make):
@@ -94,8 +97,7 @@ def test_sweep_command_refuses_bad_input_in_chinese(ctx):
 def test_failures_read_as_plain_chinese(ctx):
     tid = tenant(A).id
     _FLAKY["left"] = 1
-    failed = queue.enqueue("tests.flaky", tid, user_id=None)
-    job = _job(failed.id)
+    job = _job(queue.enqueue("tests.flaky", tid, user_id=None).id)
     assert job.state == "failed" and job.attempts == 1
     assert job.error == f"任务执行出错，请联系平台管理员（任务编号 {job.id[:8]}）"
     assert "KeyError" in job.error_detail and "missing_context_key" not in job.error
@@ -114,8 +116,8 @@ def test_jobs_page_and_the_platform_retry(make, client):
     db.session.commit()
     tid = tenant(A).id
     _FLAKY["left"] = 1
-    failed = queue.enqueue("tests.flaky", tid, user_id=clerk.id)
-    done = queue.enqueue("jobs.selftest", tid, user_id=admin.id)
+    failed = _job(queue.enqueue("tests.flaky", tid, user_id=clerk.id).id)
+    done = _job(queue.enqueue("jobs.selftest", tid, user_id=admin.id).id)
 
     login(client, "jobs-clerk")
     page = client.get(f"/t/{A}/jobs/").get_data(as_text=True)
