@@ -4,7 +4,6 @@ def init_app(app):
     from portal.exchange.panel import member_panel, own_orgs
     from portal.exchange.views import bp
     app.register_blueprint(bp)
-    app.cli.add_command(jobs.exchange_cli)
     # For the register's pages (templates/exchange/_member_panel.html, _held_elsewhere.html).
     app.add_template_global(member_panel, "exchange_member_panel")
     app.add_template_global(own_orgs, "exchange_own_orgs")

@@ -17,6 +17,7 @@ def init_app(app):
 def _delayed() -> int:
     """How many of the tenant's jobs wait because Redis cannot be reached (0 when unknown)."""
     from flask import current_app, g
+
     from portal.extensions import db
     from portal.jobs import queue
     tenant = g.get("tenant")
@@ -26,4 +27,5 @@ def _delayed() -> int:
         return queue.delayed_count(tenant.id)
     except Exception:  # a notice must never take a page down
         db.session.rollback()
+        current_app.logger.exception("could not count the delayed jobs")
         return 0

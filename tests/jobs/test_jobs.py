@@ -2,7 +2,7 @@
 failure reasons in plain Chinese, the jobs page, the platform's queue page and its retry button,
 the daily schedule's once-a-day ids, and an upload kept in the outbox while Redis is unreachable."""
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select

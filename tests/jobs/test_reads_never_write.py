@@ -3,7 +3,6 @@ and agreements in every state and with the clock moved past their deadlines, lea
 exactly as it was (row counts and a checksum of every row). Deadlines are applied by the sweep and
 by the steps that depend on them, never by a page load."""
 import hashlib
-import itertools
 from datetime import date, timedelta
 
 import time_machine

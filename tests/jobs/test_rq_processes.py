@@ -2,7 +2,6 @@
 left `running` by a killed worker picked up again, and Redis down -> the upload waits in the outbox
 and runs once a worker reaches Redis."""
 import io
-import os
 import signal
 import subprocess
 import sys
