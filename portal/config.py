@@ -64,7 +64,15 @@ class Config:
     SMTP_PORT = 25
     SMTP_FROM = "portal@localhost"
     JOBS_INLINE = True
-    RQ_QUEUE = "portal"
+    RQ_QUEUE = "portal"            # prefix of the rq queues: <prefix>.letters and <prefix>.default
+    SWEEP_AT = "02:30"             # the daily sweep, Asia/Shanghai time (flask rq scheduler)
+    JOB_RETRY_DELAYS = (30, 120, 600)  # seconds before each retry after a transient error
+    JOB_STALE_AFTER = 300          # seconds without a heartbeat before a running job is picked up again
+    JOB_HEARTBEAT = 15             # seconds between a running job's heartbeats
+    DISPATCH_INTERVAL = 10         # seconds between dispatcher rounds (outbox, stale jobs)
+    # With Redis down the rate limiter falls back to memory instead of failing the request.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     PER_PAGE = 20
     # The address people reach the portal at, printed in QR codes and links on documents. Never
     # taken from the request: a Host header is whatever the client chose to send.
@@ -116,6 +124,13 @@ def from_env(base: type[Config] = Config) -> dict:
         cfg["RQ_QUEUE"] = env["RQ_QUEUE"]
     if "PUBLIC_BASE_URL" in env:
         cfg["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].strip().rstrip("/")
+    if env.get("SWEEP_AT"):
+        cfg["SWEEP_AT"] = env["SWEEP_AT"]
+    if env.get("JOB_RETRY_DELAYS"):
+        cfg["JOB_RETRY_DELAYS"] = tuple(int(x) for x in env["JOB_RETRY_DELAYS"].split(",") if x.strip())
+    for key in ("JOB_STALE_AFTER", "JOB_HEARTBEAT", "DISPATCH_INTERVAL"):
+        if env.get(key):
+            cfg[key] = float(env[key])
     if env.get("TENANTS_DIR"):
         cfg["TENANTS_DIR"] = env["TENANTS_DIR"]
     if env.get("SMTP_HOST"):
@@ -133,6 +148,11 @@ class UnsafeConfiguration(RuntimeError):
 
 
 def check_production(cfg: dict) -> None:
+    from portal.jobs.schedule import parse_sweep_at
+    try:
+        parse_sweep_at(cfg.get("SWEEP_AT", "02:30"))
+    except ValueError:
+        raise UnsafeConfiguration("SWEEP_AT must be a time of day like 02:30")
     if cfg.get("ENV_NAME") != "production":
         return
     if cfg.get("SECRET_KEY") in (None, "", DEV_SECRET):

@@ -65,6 +65,15 @@ def database_url(tmp_path_factory, worker_id):
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+# Job timing for tests: retries, heartbeats and the dispatcher in seconds, not minutes.
+FAST_JOBS = {"JOB_RETRY_DELAYS": (1, 1), "JOB_STALE_AFTER": 4, "JOB_HEARTBEAT": 0.5, "DISPATCH_INTERVAL": 0.5}
+
+
+def worker_env(database_url: str, queue: str, redis_url: str = "") -> dict:
+    """The environment of a `flask rq worker` process serving the test app's queues (prefix `queue`)."""
+    return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url or REDIS_URL, "RQ_QUEUE": queue,
+            "FLASK_APP": "portal:create_app", "JOB_RETRY_DELAYS": ",".join(map(str, FAST_JOBS["JOB_RETRY_DELAYS"])),
+            **{k: str(v) for k, v in FAST_JOBS.items() if k != "JOB_RETRY_DELAYS"}}
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +82,7 @@ def app(database_url, worker_id):
     queue = f"test-{worker_id}-{uuid.uuid4().hex[:6]}"
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     settings.update(SQLALCHEMY_DATABASE_URI=database_url, JOBS_INLINE=not REDIS_URL, REDIS_URL=REDIS_URL,
-                    RQ_QUEUE=queue, RATELIMIT_STORAGE_URI="memory://")
+                    RQ_QUEUE=queue, RATELIMIT_STORAGE_URI="memory://", **FAST_JOBS)
     app = create_app(settings)
     with app.app_context():
         upgrade()
@@ -88,8 +97,7 @@ def _start_worker(database_url: str, queue: str):
     """A real rq worker process (PostgreSQL + Redis run): jobs leave this process for it."""
     import subprocess
     import sys
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "RQ_QUEUE": queue,
-           "FLASK_APP": "portal:create_app"}
+    env = worker_env(database_url, queue)
     return subprocess.Popen([sys.executable, "-m", "flask", "rq", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=None)
 

@@ -9,8 +9,8 @@ from portal.api.blueprint import bp
 from portal.api.util import json_body, page_args
 from portal.auth.access import login_only, permission, region_tenants, upper_only
 from portal.auth.roles import EXCHANGE, LETTERS, READ, allows
-from portal.core.errors import Forbidden, NotFound
-from portal.exchange import agreements, dashboard, jobs, notices, notifications, registry, transfers
+from portal.core.errors import Forbidden
+from portal.exchange import agreements, dashboard, notices, notifications, registry, transfers
 from portal.exchange.shared import limit_org, run
 from portal.exchange.views import pdf_response
 from portal.extensions import db
@@ -58,7 +58,6 @@ def api_submit_transfer():
 @bp.get("/t/<tenant>/transfers")
 @permission(READ)
 def api_transfers():
-    jobs.sweep(tenant_id=g.tenant.id)
     query = transfers.query(g.principal, box=request.args.get("box", ""), state=request.args.get("state", ""),
                             q=request.args.get("q", ""))
     body = _paged(query, lambda t: transfers.to_dict(t, g.principal))
@@ -71,7 +70,6 @@ def api_transfers():
 @bp.get("/t/<tenant>/transfers/<int:transfer_id>")
 @permission(READ)
 def api_transfer(transfer_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     t = transfers.get(g.principal, transfer_id)
     return jsonify(transfers.to_dict(t, g.principal, with_history=True))
 
@@ -82,7 +80,6 @@ def api_transfer_step(transfer_id, step):
     data = request.get_json(silent=True) if request.get_data() else {}
     if data is None or not isinstance(data, dict):
         data = json_body()  # raises the api.md validation error
-    jobs.sweep(tenant_id=g.tenant.id)
     t = run(transfers.step, g.principal, transfer_id, step, data)
     return jsonify(transfers.to_dict(t, g.principal))
 
@@ -120,7 +117,6 @@ def api_propose_agreement():
 @bp.get("/t/<tenant>/agreements")
 @permission(READ)
 def api_agreements():
-    jobs.sweep(tenant_id=g.tenant.id)
     query = agreements.query(g.principal, side=request.args.get("side", ""), state=request.args.get("state", ""))
     return jsonify(_paged(query, lambda a: agreements.to_dict(a, g.principal)))
 
@@ -128,7 +124,6 @@ def api_agreements():
 @bp.get("/t/<tenant>/agreements/<int:agreement_id>")
 @permission(READ)
 def api_agreement(agreement_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     a = agreements.get(g.principal, agreement_id)
     return jsonify(agreements.to_dict(a, g.principal, detail=True))
 
@@ -139,7 +134,6 @@ def api_agreement_step(agreement_id, step):
     data = request.get_json(silent=True) if request.get_data() else {}
     if data is None or not isinstance(data, dict):
         data = json_body()
-    jobs.sweep(tenant_id=g.tenant.id)
     a = run(agreements.STEPS[step], g.principal, agreement_id, data)
     return jsonify(agreements.to_dict(a, g.principal))
 
@@ -193,7 +187,6 @@ def api_record_attendance(agreement_id):
 @bp.get("/t/<tenant>/exchange/dashboard")
 @permission(READ)
 def api_dashboard():
-    jobs.sweep(tenant_id=g.tenant.id)
     today = clock.today()
     return jsonify({"as_of": today.isoformat(),
                     **dashboard.counts(g.tenant.id, today, org=limit_org(g.principal)),

@@ -52,7 +52,6 @@ def letters_get(letter_id):
 def letters_pdf(letter_id):
     letter = services.get(g.principal, letter_id)
     data = services.pdf_bytes(letter)
-    db.session.commit()
     return pdf_response(data, letter_filename(letter))
 
 

@@ -5,7 +5,6 @@ from portal.api.blueprint import bp
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
 from portal.reports import services
-from portal.core import clock
 
 
 @bp.get("/t/<tenant>/stats")

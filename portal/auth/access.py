@@ -83,7 +83,8 @@ def _resolve_user():
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             from portal.auth.services import user_for_token
-            return user_for_token(header[7:].strip())
+            # Reads never write: a token's last use is recorded by the requests that change data.
+            return user_for_token(header[7:].strip(), record_use=request.method not in ("GET", "HEAD", "OPTIONS"))
         return None
     return current_user if current_user.is_authenticated else None
 

@@ -9,7 +9,6 @@ from argon2 import PasswordHasher
 from flask import current_app
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from flask import current_app
 
 from portal.audit.services import record
 from portal.auth import sessions
@@ -19,7 +18,6 @@ from portal.core import clock
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
-from portal.core import clock
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 12
@@ -191,7 +189,7 @@ def revoke_token(user: User, token_id: int) -> bool:
     return True
 
 
-def user_for_token(raw: str) -> User | None:
+def user_for_token(raw: str, *, record_use: bool = True) -> User | None:
     if not raw or not raw.startswith("pt_") or len(raw) > 100:
         return None
     tok = db.session.execute(
@@ -199,7 +197,7 @@ def user_for_token(raw: str) -> User | None:
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
     now = clock.utcnow()
-    if tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=5):
+    if record_use and (tok.last_used_at is None or now - tok.last_used_at > timedelta(minutes=5)):
         tok.last_used_at = now  # shown on the account page; written at most every few minutes
         db.session.commit()
     return tok.user

@@ -6,7 +6,6 @@ def init_app(app):
     from portal.exchange.views import bp
     from portal.reports.stats import register_transfer_counter
     app.register_blueprint(bp)
-    app.cli.add_command(jobs.exchange_cli)
     register_transfer_counter(completed_by_year)
     # For the register's pages (templates/exchange/_member_panel.html, _held_elsewhere.html).
     app.add_template_global(member_panel, "exchange_member_panel")

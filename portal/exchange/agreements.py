@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
-from portal.core import areas, crypto
+from portal.core import areas, clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.exchange import documents, registry
@@ -36,7 +36,6 @@ from portal.orgs.models import Organization
 from portal.orgs.services import PHONE_RE
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
-from portal.core import clock
 
 MAX_MEMBERS = 500
 MAX_TERM_DAYS = 5 * 366
@@ -327,6 +326,16 @@ def _load_for_step(principal, agreement_id, step: str) -> tuple[Agreement, str]:
     return a, side
 
 
+def past_end(a: Agreement, today: date | None = None) -> bool:
+    """Expired in fact, even before the sweep records it: steps and pages go by this."""
+    return a.state in (ACTIVE, PROPOSED) and a.ends_on < (today or clock.today())
+
+
+def _refuse_past_end(a: Agreement) -> None:
+    if past_end(a):
+        raise Conflict(_("协议已于 %(d)s 到期", d=a.ends_on.isoformat()))
+
+
 def _wrong_state(a: Agreement, step: str):
     return Conflict(_("该协议当前状态为“%(s)s”，不能%(a)s", s=AGREEMENT_STATE_LABELS.get(a.state, a.state),
                       a=STEP_LABELS.get(step, step)))
@@ -384,6 +393,7 @@ def decline(principal, agreement_id, data: dict) -> Agreement:
         raise Forbidden(_("只有对方可以拒绝协议；本方可终止（撤回）提议"))
     if a.state != PROPOSED:
         raise _wrong_state(a, "decline")
+    _refuse_past_end(a)
     return _end(principal, a, side, DECLINED, "decline", reason,
                 _("%(t)s 拒绝了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
 
@@ -395,6 +405,7 @@ def terminate(principal, agreement_id, data: dict) -> Agreement:
         raise Conflict(_("协议尚未会签，请选择会签或拒绝"))
     if a.state not in (ACTIVE, PROPOSED):
         raise _wrong_state(a, "terminate")
+    _refuse_past_end(a)
     return _end(principal, a, side, TERMINATED, "terminate", reason,
                 _("%(t)s 终止了双向共管协议 %(n)s，理由：%(r)s", t=principal.tenant.name, n=a.number, r=reason))
 
@@ -424,9 +435,9 @@ def allowed_steps(principal, a: Agreement) -> list[str]:
     side = side_of(principal, a)
     if side is None:
         return []
-    if a.state == PROPOSED:
+    if a.state == PROPOSED and not past_end(a):
         return ["terminate"] if side == a.proposed_by_side else ["countersign", "decline"]
-    if a.state == ACTIVE:
+    if a.state == ACTIVE and not past_end(a):
         return ["terminate"]
     return []
 

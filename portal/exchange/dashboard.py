@@ -7,7 +7,7 @@ in them (a new transfer nobody has answered yet, a returned one the sender has n
 the three flags pick out the urgent ones among them."""
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, or_
 
 from portal.core import clock
 from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROPOSED, RETURNED, SUBMITTED,
@@ -15,7 +15,6 @@ from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROP
 from portal.exchange.shared import subtree_ids, visible
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
-from portal.core import clock
 
 DUE_WITHIN_DAYS = 3
 ENDING_WITHIN_DAYS = 30
@@ -36,8 +35,10 @@ def _conditions(today: date) -> dict:
         "reply_overdue": and_(Transfer.state == SUBMITTED, Transfer.reply_due_on < today),
         "returned": Transfer.state == RETURNED,
         "returned_repeatedly": and_(Transfer.state.in_(OPEN_STATES), Transfer.return_count >= 2),
-        "awaiting_arrival": Transfer.state == ACCEPTED,
-        "letter_overdue": Transfer.state == OVERDUE,
+        # A letter that ran out counts as overdue on the day after, whether or not the sweep ran.
+        "awaiting_arrival": and_(Transfer.state == ACCEPTED, Transfer.letter_valid_until >= today),
+        "letter_overdue": or_(Transfer.state == OVERDUE,
+                              and_(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)),
     }
 
 

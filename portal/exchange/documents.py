@@ -63,16 +63,14 @@ def mark_used(tenant_id: int, letter_id: int | None, actor) -> None:
 
 
 def pdf(tenant: Tenant, letter_id: int | None) -> bytes | None:
-    """The stored PDF of a letter of `tenant` (rendered on first need and kept)."""
+    """The PDF of a letter of `tenant` (the stored one, or rendered in memory until its job ran)."""
     if letter_id is None:
         return None
     with tenant_scope(tenant.id):
         letter = _letter(letter_id)
         if letter is None:
             return None
-        data = letters.pdf_bytes(letter)
-        db.session.commit()  # keep a first rendering
-        return data
+        return letters.pdf_bytes(letter)
 
 
 # ---- contexts ----

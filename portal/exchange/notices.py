@@ -50,6 +50,8 @@ def _active(principal, agreement_id) -> tuple[Agreement, str]:
     if a.state != ACTIVE:
         raise Conflict(_("协议当前状态为“%(s)s”，只有生效中的协议可以记录和通报",
                          s=AGREEMENT_STATE_LABELS.get(a.state, a.state)))
+    if agreements.past_end(a):
+        raise Conflict(_("协议已于 %(d)s 到期", d=a.ends_on.isoformat()))
     return a, side
 
 

@@ -40,7 +40,6 @@ from portal.members.rules import full_years
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
-from portal.core import clock
 
 NOTE_LIMIT = 1000
 BOXES = ("outgoing", "incoming")
@@ -96,16 +95,23 @@ def side(principal, t: Transfer) -> str:
     return "both" if s and r else "sender" if s else "receiver" if r else ""
 
 
+def letter_expired(t: Transfer, today: date | None = None) -> bool:
+    """An accepted transfer whose letter ran out: overdue in fact, even before the sweep records it."""
+    today = today or clock.today()
+    return t.state == ACCEPTED and t.letter_valid_until is not None and t.letter_valid_until < today
+
+
 def allowed_steps(principal, t: Transfer) -> list[str]:
     """The steps this principal may take now (what the page offers as buttons)."""
     if not principal.can(EXCHANGE):
         return []
+    state = OVERDUE if letter_expired(t) else t.state
     steps = []
     if is_receiver(principal, t):
-        steps += {SUBMITTED: ["accept", "return"], ACCEPTED: ["arrive"]}.get(t.state, [])
+        steps += {SUBMITTED: ["accept", "return"], ACCEPTED: ["arrive"]}.get(state, [])
     if is_sender(principal, t):
         steps += {SUBMITTED: ["cancel"], RETURNED: ["resubmit", "cancel"],
-                  OVERDUE: ["reissue", "cancel"]}.get(t.state, [])
+                  OVERDUE: ["reissue", "cancel"]}.get(state, [])
     return steps
 
 
@@ -342,6 +348,7 @@ def cancel(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The sender withdraws the transfer (before acceptance, after a return, or when overdue)."""
     note = _text(data or {}, "note")
     t = _load_for_step(principal, transfer_id, "cancel", receiver=False)
+    _apply_deadline(t)
     if t.state not in (SUBMITTED, RETURNED, OVERDUE):
         raise _wrong_state(t, "cancel")
     if t.state == OVERDUE:
@@ -384,7 +391,8 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     t = _load_for_step(principal, transfer_id, "arrive", receiver=True)
     if t.state != ACCEPTED:
         raise _wrong_state(t, "arrive")
-    if t.letter_valid_until and t.letter_valid_until < today and arrived_on > t.letter_valid_until:
+    # The deadline holds whether or not the sweep has run yet.
+    if letter_expired(t, today):
         raise Conflict(_("介绍信已于 %(d)s 过期，请派出方重新开具后再确认报到", d=t.letter_valid_until.isoformat()))
     if t.letter_issued_on and arrived_on < t.letter_issued_on:
         raise ValidationFailed({"arrived_on": _("报到日期不能早于介绍信开具日期 %(d)s", d=t.letter_issued_on.isoformat())})
@@ -464,6 +472,7 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
 def reissue(principal, transfer_id, data: dict | None = None) -> Transfer:
     """The sender voids an overdue letter and issues a new one (a new number, a new validity)."""
     t = _load_for_step(principal, transfer_id, "reissue", receiver=False)
+    _apply_deadline(t)
     if t.state != OVERDUE:
         raise _wrong_state(t, "reissue")
     _require_movable(_sender_member(t))
@@ -494,6 +503,27 @@ def step(principal, transfer_id, name: str, data: dict | None = None) -> Transfe
 
 # ---- the overdue sweep ----
 
+def _mark_overdue(t: Transfer) -> None:
+    """Record that the letter ran out (the caller holds the row lock and commits)."""
+    t.state = OVERDUE
+    db.session.flush()
+    _event(None, t, "overdue", ACCEPTED,
+           note=_("介绍信 %(l)s 已于 %(d)s 过期，党员未报到", l=t.letter_number, d=t.letter_valid_until.isoformat()))
+    db.session.flush()
+    notify("transfer_overdue", tenant_id=t.tenant_id, org_id=t.from_org_id,
+           from_tenant_id=t.other_tenant_id, subject_type="transfer", subject_id=t.id,
+           message=_("%(n)s 同志的介绍信 %(l)s 已过有效期仍未报到，请作废重开或撤销转接。",
+                     n=t.member_name, l=t.letter_number))
+
+
+def _apply_deadline(t: Transfer) -> None:
+    """A step that depends on the letter's deadline applies it itself, in its own transaction:
+    no page load has to run the sweep first."""
+    if letter_expired(t):
+        with cross_tenant():
+            _mark_overdue(t)
+
+
 def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Accepted transfers whose letter validity passed without arrival turn `overdue`. Idempotent;
     commits each change on its own (a concurrent step wins, the sweep skips that one)."""
@@ -510,18 +540,9 @@ def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) ->
                 t = db.session.execute(db.select(Transfer).filter(Transfer.id == transfer_id)
                                        .with_for_update(of=Transfer)
                                        .execution_options(populate_existing=True)).unique().scalar_one()
-                if t.state != ACCEPTED or not t.letter_valid_until or t.letter_valid_until >= today:
+                if not letter_expired(t, today):
                     continue
-                t.state = OVERDUE
-                db.session.flush()
-                _event(None, t, "overdue", ACCEPTED,
-                       note=_("介绍信 %(l)s 已于 %(d)s 过期，党员未报到", l=t.letter_number,
-                              d=t.letter_valid_until.isoformat()))
-                db.session.flush()
-            notify("transfer_overdue", tenant_id=t.tenant_id, org_id=t.from_org_id,
-                   from_tenant_id=t.other_tenant_id, subject_type="transfer", subject_id=t.id,
-                   message=_("%(n)s 同志的介绍信 %(l)s 已过有效期仍未报到，请作废重开或撤销转接。",
-                             n=t.member_name, l=t.letter_number))
+                _mark_overdue(t)
             from portal.exchange.shared import commit
             commit()
             changed += 1

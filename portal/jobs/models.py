@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -13,6 +13,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 class Job(TenantScoped, db.Model):
     """A background task's progress, where a page can show it."""
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_tenant_state", "tenant_id", "state"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -22,11 +23,32 @@ class Job(TenantScoped, db.Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")            # for the person: plain Chinese
+    error_detail: Mapped[str] = mapped_column(Text, default="", server_default="")  # for the platform admin
+    queue: Mapped[str] = mapped_column(String(80), default="portal.default", server_default="portal.default")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def to_dict(self):
         return {"id": self.id, "kind": self.kind, "state": self.state, "progress": self.progress,
-                "done": self.done_count, "total": self.total, "result": self.result, "error": self.error}
+                "done": self.done_count, "total": self.total, "result": self.result, "error": self.error,
+                "attempts": self.attempts}
+
+
+class OutboxEntry(TenantScoped, db.Model):
+    """A job saved but not yet handed to Redis: written in the transaction that creates (or retries)
+    the job, deleted once rq has it. Nothing a person saved waits on Redis being up."""
+    __tablename__ = "job_outbox"
+    __table_args__ = (Index("ix_job_outbox_not_before", "not_before"),)
+
+    tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id"), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(80), nullable=False)
+    not_before: Mapped[datetime] = mapped_column(DateTime, nullable=False)   # a retry's back-off
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")

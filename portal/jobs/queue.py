@@ -1,62 +1,275 @@
 """Background jobs: rq when REDIS_URL is set, inline otherwise (embedded mode needs no server).
 
-Jobs receive ids, not objects; each runs inside an app context and the tenant's scope, is safe to
-run twice (a finished job is not run again), and records its progress in the `jobs` table.
+A job is a row in `jobs` (state, progress, the reason of a failure) plus, until rq has it, a row in
+`job_outbox` written in the same transaction: what a person saved never depends on Redis being up.
+After the commit the job is handed to rq at once; what could not be sent stays in the outbox and the
+dispatcher (in every worker and scheduler, see dispatcher.py) sends it when Redis answers again.
+
+Jobs receive ids, run inside an app context and the tenant's scope, and are safe to run twice: a
+worker claims the row (queued -> running) with one conditional UPDATE, so a job sent twice runs
+once. A running job's heartbeat tells a dead worker's job from a slow one; the dispatcher queues a
+job whose heartbeat stopped again. Transient errors (database or Redis unreachable, a mail server
+hanging up) are retried with back-off; anything else fails at once with a plain Chinese reason.
 """
 import logging
+import re
+import smtplib
+import threading
+import traceback
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import event, text, update
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.orm import Session
 
-from portal.extensions import db
-from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
-from portal.tenancy.context import tenant_scope
 from portal.core import clock
+from portal.core.errors import PortalError
+from portal.extensions import db
+from portal.i18n import _
+from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, OutboxEntry
+from portal.tenancy.context import cross_tenant, tenant_scope
 
 log = logging.getLogger(__name__)
-_HANDLERS: dict = {}
+
+LETTERS, DEFAULT = "letters", "default"
+QUEUES = (LETTERS, DEFAULT)
+_PENDING = "portal_jobs_to_send"
+_SET = text("SELECT set_config('portal.tenant_id', :t, true), set_config('portal.cross_tenant', :c, true)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def handler(kind: str):
+class TransientError(Exception):
+    """Raise from a handler when trying again later may succeed."""
+
+
+@dataclass(frozen=True)
+class Handler:
+    fn: object
+    queue: str
+    timeout: int  # seconds: rq stops the job after this
+
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str, *, queue: str = DEFAULT, timeout: int = 600):
     """Register the function that runs jobs of `kind`: fn(job, **params) -> result dict."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue}")
+
     def deco(fn):
-        _HANDLERS[kind] = fn
+        _HANDLERS[kind] = Handler(fn, queue, timeout)
         return fn
     return deco
 
 
-def queue_name() -> str:
-    return current_app.config.get("RQ_QUEUE", "portal")
+# ---------------------------------------------------------------- settings
+
+def queue_name(queue: str = DEFAULT) -> str:
+    """The rq queue name: RQ_QUEUE is a prefix, so parallel deployments (and test runs) never share."""
+    return f"{current_app.config.get('RQ_QUEUE', 'portal')}.{queue}"
+
+
+def queue_names(queues=QUEUES) -> list[str]:
+    return [queue_name(q) for q in queues]
 
 
 def redis_connection():
     from redis import Redis
-    return Redis.from_url(current_app.config["REDIS_URL"])
+    # Short timeouts: with Redis down a page must answer, not hang.
+    return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
 
 
 def runs_inline() -> bool:
     return current_app.config.get("JOBS_INLINE", True) or not current_app.config.get("REDIS_URL")
 
 
-def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: int | None = None,
-            total: int = 0) -> Job:
+def retry_delays() -> list[int]:
+    return [int(x) for x in current_app.config.get("JOB_RETRY_DELAYS", (30, 120, 600))]
+
+
+def max_attempts() -> int:
+    return len(retry_delays()) + 1
+
+
+# ---------------------------------------------------------------- creating jobs
+
+def schedule(kind: str, tenant_id: int, *, params: dict | None = None, user_id: int | None = None,
+             total: int = 0, job_id: str | None = None) -> Job:
+    """Add a job to the caller's transaction; it is sent to rq when that transaction commits.
+    In the embedded mode nothing runs it: use `enqueue`, which runs it inline."""
     if kind not in _HANDLERS:
         raise KeyError(f"unknown job kind {kind}")
-    job = Job(id=str(uuid.uuid4()), kind=kind, tenant_id=tenant_id, params=params or {},
-              created_by=user_id, state=QUEUED, total=total)
+    job = Job(id=job_id or str(uuid.uuid4()), kind=kind, tenant_id=tenant_id, params=params or {},
+              created_by=user_id, state=QUEUED, total=total, queue=queue_name(_HANDLERS[kind].queue),
+              attempts=0, error="", error_detail="")
+    db.session.add(job)
+    if not runs_inline():
+        _add_to_outbox(job)
+    return job
+
+
+def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: int | None = None,
+            total: int = 0, job_id: str | None = None) -> Job:
+    """Create a job and commit; without Redis it runs right here before this returns."""
     with tenant_scope(tenant_id):
-        db.session.add(job)
+        job = schedule(kind, tenant_id, params=params, user_id=user_id, total=total, job_id=job_id)
         db.session.commit()
     if runs_inline():
         run_job(job.id, tenant_id)
         # The job ran in its own app context and session; let the caller see what it wrote.
         db.session.expire_all()
-    else:
-        from rq import Queue
-        Queue(queue_name(), connection=redis_connection()).enqueue(
-            "portal.jobs.queue.run_job", job.id, tenant_id, job_timeout=3600, result_ttl=3600)
     return job
 
+
+def _add_to_outbox(job: Job, delay: int = 0) -> None:
+    now = clock.utcnow()
+    db.session.add(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue,
+                               not_before=now + timedelta(seconds=delay), created_at=now, tries=0, last_error=""))
+    if not delay:
+        db.session.info.setdefault(_PENDING, []).append((job.tenant_id, job.id, job.queue, job.kind))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session):
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        send(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_PENDING, None)
+
+
+# ---------------------------------------------------------------- handing jobs to rq
+
+def _raw_connection(tenant_id: int | None = None):
+    """A short transaction of its own (inside after_commit the session cannot run SQL), with the
+    settings the row-level-security policies read."""
+    class _Ctx:
+        def __enter__(self):
+            self._cm = db.engine.begin()
+            conn = self._cm.__enter__()
+            if conn.dialect.name == "postgresql":
+                conn.execute(_SET, {"t": str(tenant_id) if tenant_id else "",
+                                    "c": "off" if tenant_id else "on"})
+            return conn
+
+        def __exit__(self, *exc):
+            return self._cm.__exit__(*exc)
+    return _Ctx()
+
+
+def _push(conn, queue: str, job_id: str, tenant_id: int, kind: str) -> None:
+    from rq import Queue
+    spec = _HANDLERS.get(kind)
+    timeout = spec.timeout if spec else 600
+    Queue(queue, connection=conn).enqueue(
+        "portal.jobs.queue.run_job", job_id, tenant_id, job_id=f"{job_id}-{uuid.uuid4().hex[:8]}",
+        job_timeout=timeout, result_ttl=600, failure_ttl=7 * 86400)
+
+
+def _redis_errors():
+    from redis.exceptions import RedisError
+    return (RedisError, OSError)
+
+
+def send(entries: list[tuple]) -> int:
+    """Hand (tenant_id, job_id, queue, kind) entries to rq; what was sent leaves the outbox, what
+    was not stays there with the reason. Never raises: the caller's work is already saved."""
+    sent, error = [], ""
+    try:
+        conn = redis_connection()
+        for tenant_id, job_id, queue, kind in entries:
+            _push(conn, queue, job_id, tenant_id, kind)
+            sent.append((tenant_id, job_id))
+    except _redis_errors() as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("Redis unavailable, %d job(s) wait in the outbox: %s", len(entries) - len(sent), error)
+    table = OutboxEntry.__table__
+    try:
+        with _raw_connection() as conn:
+            for tenant_id, job_id in sent:
+                conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id))
+            for tenant_id, job_id, _queue, _kind in entries[len(sent):]:
+                conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id)
+                             .values(tries=table.c.tries + 1, last_error=error))
+    except Exception:  # the dispatcher sends it again; the claim keeps a job from running twice
+        log.exception("could not update the job outbox")
+    return len(sent)
+
+
+def dispatch_outbox(limit: int = 200, *, force: bool = False) -> int:
+    """Send what waits in the outbox and is due (the dispatcher's and the worker's start-up call)."""
+    now = clock.utcnow()
+    with cross_tenant():
+        rows = db.session.execute(
+            db.select(OutboxEntry.tenant_id, OutboxEntry.job_id, OutboxEntry.queue, Job.kind)
+            .join(Job, Job.id == OutboxEntry.job_id)
+            # A fresh entry is being sent by the transaction that wrote it; give that a moment.
+            .where(OutboxEntry.not_before <= now - timedelta(seconds=2) if not force else OutboxEntry.not_before <= now)
+            .order_by(OutboxEntry.not_before).limit(limit)).all()
+    db.session.rollback()
+    return send([tuple(r) for r in rows]) if rows else 0
+
+
+def delayed_count(tenant_id: int) -> int:
+    """Jobs of the tenant that are due but could not be handed to Redis: the pages say so."""
+    with tenant_scope(tenant_id):
+        return db.session.execute(db.select(db.func.count()).select_from(OutboxEntry).where(
+            OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != "",
+            OutboxEntry.not_before <= clock.utcnow())).scalar_one()
+
+
+def requeue_stale() -> int:
+    """Jobs left `running` by a dead worker (no heartbeat for JOB_STALE_AFTER seconds) are queued
+    again, or fail once they used up their attempts."""
+    cutoff = clock.utcnow() - timedelta(seconds=int(current_app.config.get("JOB_STALE_AFTER", 300)))
+    changed = 0
+    with cross_tenant():
+        stale = db.session.execute(db.select(Job).where(
+            Job.state == RUNNING, db.func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at) < cutoff)
+            .with_for_update(skip_locked=True)).scalars().all()
+        for job in stale:
+            if job.attempts >= max_attempts():
+                job.state, job.finished_at = FAILED, clock.utcnow()
+                job.error = _("任务多次执行中断（后台进程停止），未能完成，请重新发起")
+            else:
+                job.state = QUEUED
+                job.error = _("上次执行中断（后台进程停止），已重新排队")
+                _add_to_outbox(job)
+            changed += 1
+        db.session.commit()
+    return changed
+
+
+def retry(job_id: str) -> Job:
+    """A platform admin sends a failed job again (fresh attempts)."""
+    from portal.core.errors import Conflict, NotFound
+    with cross_tenant():
+        job = db.session.execute(db.select(Job).where(Job.id == job_id).with_for_update()).scalar_one_or_none()
+        if job is None:
+            raise NotFound(_("任务不存在"))
+        if job.state != FAILED:
+            db.session.rollback()
+            raise Conflict(_("只有失败的任务可以重试"))
+        job.state, job.attempts, job.error, job.error_detail = QUEUED, 0, "", ""
+        job.progress, job.done_count, job.finished_at = 0, 0, None
+        tenant_id = job.tenant_id
+        if not runs_inline():
+            _add_to_outbox(job)
+        db.session.commit()
+    if runs_inline():
+        run_job(job_id, tenant_id)
+        db.session.expire_all()
+    return job
+
+
+# ---------------------------------------------------------------- running jobs
 
 def progress(job: Job, done: int, total: int | None = None) -> None:
     """Record progress and commit: call only where the session holds no half-done work."""
@@ -64,7 +277,52 @@ def progress(job: Job, done: int, total: int | None = None) -> None:
         job.total = total
     job.done_count = done
     job.progress = min(100, int(done * 100 / job.total)) if job.total else 0
+    job.heartbeat_at = clock.utcnow()
     db.session.commit()
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the running job alive every few seconds, from its own connection."""
+
+    def __init__(self, engine, job_id: str, tenant_id: int, every: float):
+        super().__init__(daemon=True, name=f"heartbeat-{job_id[:8]}")
+        self.engine, self.job_id, self.tenant_id, self.every = engine, job_id, tenant_id, every
+        self.stopped = threading.Event()
+
+    def run(self):
+        table = Job.__table__
+        while not self.stopped.wait(self.every):
+            try:
+                with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(_SET, {"t": str(self.tenant_id), "c": "off"})
+                    conn.execute(table.update().where(table.c.id == self.job_id, table.c.state == RUNNING)
+                                 .values(heartbeat_at=clock.utcnow()))
+            except Exception:  # a missed beat only risks a second (idempotent) run
+                log.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+
+
+def _transient(exc: BaseException) -> bool:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    return isinstance(exc, (TransientError, OperationalError, DisconnectionError, ConnectionError, TimeoutError,
+                            RedisConnectionError, RedisTimeoutError, smtplib.SMTPServerDisconnected,
+                            smtplib.SMTPConnectError))
+
+
+def _reason(exc: BaseException, job: Job, spec: Handler | None) -> str:
+    """What the person reads: plain Chinese, never a stack trace."""
+    from rq.timeouts import JobTimeoutException
+    if isinstance(exc, PortalError) and exc.message:
+        return exc.message
+    if isinstance(exc, JobTimeoutException):
+        return _("任务超过时限（%(m)d 分钟）未完成，已停止", m=max(1, (spec.timeout if spec else 600) // 60))
+    if _transient(exc):
+        return _("后台服务暂时不可用，重试 %(n)d 次仍未成功，请稍后重新发起", n=job.attempts)
+    message = str(exc)
+    if _CJK.search(message):
+        return message[:1000]
+    return _("任务执行出错，请联系平台管理员（任务编号 %(id)s）", id=job.id[:8])
 
 
 def run_job(job_id: str, tenant_id: int) -> None:
@@ -74,27 +332,54 @@ def run_job(job_id: str, tenant_id: int) -> None:
         from portal import create_app
         app = create_app()
     with app.app_context(), tenant_scope(tenant_id):
-        job = db.session.get(Job, job_id)
-        if job is None or job.state in (DONE, RUNNING):
-            return
-        job.state = RUNNING
+        now = clock.utcnow()
+        claimed = db.session.execute(
+            update(Job).where(Job.id == job_id, Job.state == QUEUED)
+            .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
+            .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
+        if claimed != 1:  # done, running elsewhere, failed, or unknown: a second send runs nothing
+            return
+        job = db.session.get(Job, job_id, populate_existing=True)
+        spec = _HANDLERS.get(job.kind)
+        beat = None
+        if not runs_inline():
+            beat = _Heartbeat(db.engine, job_id, tenant_id, float(app.config.get("JOB_HEARTBEAT", 15)))
+            beat.start()
         try:
-            result = _HANDLERS[job.kind](job, **(job.params or {}))
+            if spec is None:
+                raise RuntimeError(f"unknown job kind {job.kind}")
+            result = spec.fn(job, **(job.params or {}))
         except Exception as exc:  # the job records the failure; the page shows it
-            db.session.rollback()
-            job = db.session.get(Job, job_id)
-            job.state, job.error = FAILED, str(exc)[:2000] or type(exc).__name__
-            job.finished_at = clock.utcnow()
-            db.session.commit()
-            log.exception("job %s (%s) failed", job_id, job.kind)
-            if current_app.config.get("TESTING") and current_app.config.get("JOBS_RAISE"):
+            _record_failure(job_id, exc, spec)
+            if app.config.get("TESTING") and app.config.get("JOBS_RAISE"):
                 raise
             return
-        job = db.session.get(Job, job_id)
-        job.state, job.result, job.progress = DONE, result or {}, 100
+        finally:
+            if beat is not None:
+                beat.stopped.set()
+        job = db.session.get(Job, job_id, populate_existing=True)
+        job.state, job.result, job.progress, job.error = DONE, result or {}, 100, ""
         job.finished_at = clock.utcnow()
         db.session.commit()
+
+
+def _record_failure(job_id: str, exc: Exception, spec: Handler | None) -> None:
+    db.session.rollback()
+    job = db.session.get(Job, job_id, populate_existing=True)
+    job.error_detail = "".join(traceback.format_exception(exc))[-4000:]
+    if _transient(exc) and job.attempts < max_attempts() and not runs_inline():
+        delay = retry_delays()[job.attempts - 1]
+        job.state = QUEUED
+        job.error = _("暂时失败，%(s)d 秒后自动重试（第 %(n)d 次，共 %(m)d 次）", s=delay, n=job.attempts + 1,
+                      m=max_attempts())
+        _add_to_outbox(job, delay=delay)
+        log.warning("job %s (%s) failed transiently, retry in %ss: %s", job_id, job.kind, delay, exc)
+    else:
+        job.state, job.finished_at = FAILED, clock.utcnow()
+        job.error = _reason(exc, job, spec)
+        log.error("job %s (%s) failed: %s", job_id, job.kind, exc, exc_info=exc)
+    db.session.commit()
 
 
 def get_job(job_id: str) -> Job | None:
@@ -114,3 +399,16 @@ def wait(job_id: str, tenant_id: int, timeout: float = 60.0) -> Job:
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} still {job.state if job else 'missing'}")
         time.sleep(0.1)
+
+
+@handler("jobs.selftest", timeout=120)
+def selftest(job, fail_times: int = 0, seconds: float = 0):
+    """The queue's self-test (platform page, tests): fails transiently `fail_times` times, then
+    sleeps `seconds` while beating, then succeeds."""
+    import time
+    if job.attempts <= int(fail_times):
+        raise TransientError(f"selftest: simulated transient failure {job.attempts}")
+    end = time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        time.sleep(0.2)
+    return {"attempts": job.attempts}

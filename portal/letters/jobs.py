@@ -14,16 +14,16 @@ from portal.core import clock
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs.queue import handler, progress
+from portal.jobs.queue import LETTERS
 from portal.letters import services
 from portal.letters.models import Letter, LetterBatch
 from portal.tenancy.models import Tenant
-from portal.core import clock
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5
 
 
-@handler("letters.render")
+@handler("letters.render", queue=LETTERS, timeout=3600)
 def render_job(job, letter_ids=(), requested_at=None):
     """Render the letters not rendered yet; with `requested_at` (a re-render request), also those
     rendered before that moment. Each letter commits on its own."""
@@ -56,7 +56,7 @@ def render_job(job, letter_ids=(), requested_at=None):
     return {"rendered": rendered, "skipped": skipped, "failed": failed}
 
 
-@handler("letters.batch")
+@handler("letters.batch", queue=LETTERS, timeout=3600)
 def batch_job(job, batch_id=None):
     """Lay out every letter of the batch, store the PDFs not stored yet, then write the combined
     PDF. A failure is recorded in Chinese for the page (the details go to the log); the numbers

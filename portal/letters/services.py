@@ -14,12 +14,10 @@ import hashlib
 import json
 import logging
 import threading
-import uuid
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, or_
-from sqlalchemy.orm import Session
+from sqlalchemy import or_
 
 from portal.audit.services import record
 from portal.core import crypto
@@ -38,7 +36,6 @@ log = logging.getLogger(__name__)
 RENDER_MODES = ("job", "now", "none")
 MAX_VALIDITY_DAYS = 366
 MAX_DB_INT = 2 ** 31 - 1
-_PENDING_JOBS = "letters_pending_jobs"
 
 # Keys of `doc` that are computed from the Letter row at render time, never taken from callers.
 _DOC_COMPUTED = ("number", "number_plain", "prefix", "year", "issued_on", "verify_url", "verify_code",
@@ -178,6 +175,12 @@ def store_pdf(letter: Letter, pdf: bytes) -> None:
 
 def render_letter(letter: Letter) -> bytes:
     """Render the letter now and store the PDF (flushes)."""
+    pdf = _render_bytes(letter)
+    store_pdf(letter, pdf)
+    return pdf
+
+
+def _render_bytes(letter: Letter) -> bytes:
     from portal.letters.render import LetterError
     tenant = _tenant_of(letter)
     ctx = render_context(letter, tenant)
@@ -188,7 +191,6 @@ def render_letter(letter: Letter) -> bytes:
     except LetterError as exc:
         log.warning("letter %s could not be rendered: %s", letter.id, exc)
         raise ValidationFailed({"letter": _("文书无法生成：%(e)s", e=str(exc))})
-    store_pdf(letter, pdf)
     return pdf
 
 
@@ -202,19 +204,14 @@ def _lock(letter: Letter) -> Letter:
 
 
 def pdf_bytes(letter: Letter) -> bytes:
-    """The stored PDF, rendered on first need (or when the stored one is damaged, or lacks the void
-    mark of a voided letter). When it renders, it flushes: the caller commits to keep it."""
+    """The stored PDF; when it is missing, damaged or lacks the void mark of a voided letter (its
+    rendering job has not run yet), one rendered in memory. Reads never write: storing is the job's."""
     if not _needs_render(letter):
         pdf = letter.pdf
         if pdf is not None and hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256:
             return pdf
-        log.warning("letter %s: stored PDF missing or checksum mismatch, rendering again", letter.id)
-    letter = _lock(letter)
-    if not _needs_render(letter):  # rendered meanwhile (a job)
-        pdf = letter.pdf
-        if pdf is not None and hashlib.sha256(pdf).hexdigest() == letter.pdf_sha256:
-            return pdf
-    return render_letter(letter)
+        log.warning("letter %s: stored PDF missing or checksum mismatch, rendering in memory", letter.id)
+    return _render_bytes(letter)
 
 
 # ---------------------------------------------------------------- background rendering
@@ -225,34 +222,9 @@ def runs_inline() -> bool:
 
 
 def schedule_job(kind: str, params: dict, *, total: int = 0, user_id: int | None = None):
-    """A job row written in the caller's transaction and given to rq right after it commits."""
-    from portal.jobs.models import QUEUED, Job
-    tenant_id = current_tenant_id()
-    job = Job(id=str(uuid.uuid4()), kind=kind, tenant_id=tenant_id, params=params, state=QUEUED,
-              total=total, created_by=user_id)
-    db.session.add(job)
-    db.session.info.setdefault(_PENDING_JOBS, []).append((job.id, tenant_id))
-    return job
-
-
-@event.listens_for(Session, "after_commit")
-def _dispatch_pending(session):
-    pending = session.info.pop(_PENDING_JOBS, None)
-    if not pending:
-        return
-    try:
-        from rq import Queue
-        from portal.jobs.queue import queue_name, redis_connection
-        queue = Queue(queue_name(), connection=redis_connection())
-        for job_id, tenant_id in pending:
-            queue.enqueue("portal.jobs.queue.run_job", job_id, tenant_id, job_timeout=3600, result_ttl=3600)
-    except Exception:  # the letters still render on first download
-        log.exception("could not queue %d letter job(s)", len(pending))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session):
-    session.info.pop(_PENDING_JOBS, None)
+    """A job written in the caller's transaction (with its outbox entry) and sent to rq once it commits."""
+    from portal.jobs.queue import schedule
+    return schedule(kind, current_tenant_id(), params=params, total=total, user_id=user_id)
 
 
 def render_later(letters: list[Letter], actor=None, *, force: bool = False, strict: bool = False):
@@ -403,7 +375,7 @@ def issue_many(kind: str, items: list[tuple[str, int, dict]], *, actor) -> list[
 
 def void(actor, letter, reason: str = "") -> None:
     """Mark a letter void; it keeps its number. A void letter is not valid anywhere; its PDF is
-    rendered again with the 作废 mark on the next download."""
+    rendered again with the 作废 mark (a job after commit, at once without Redis)."""
     reason = plain(reason)
     if len(reason) > 200:
         raise ValidationFailed({"reason": _("作废原因不超过200个字符")})
@@ -423,6 +395,7 @@ def void(actor, letter, reason: str = "") -> None:
            after={"state": VOID, "reason": reason},
            summary=f"{fresh.kind_label} {fresh.number}")
     db.session.flush()
+    render_later([fresh], actor)
 
 
 def mark_used(actor, letter) -> None:

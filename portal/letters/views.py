@@ -109,7 +109,6 @@ def show(letter_id):
 def download(letter_id):
     letter = services.get(g.principal, letter_id)
     data = services.pdf_bytes(letter)
-    db.session.commit()
     return pdf_response(data, letter_filename(letter), inline=request.args.get("inline") == "1")
 
 

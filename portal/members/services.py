@@ -24,7 +24,6 @@ from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
-from portal.core import clock
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 TEXT_LIMITS = {"name": 40, "ethnicity": 20, "region": 100, "industry": 60, "employer": 100, "address": 200,

@@ -8,7 +8,6 @@ from portal.i18n import _
 from portal.orgs import services as orgs
 from portal.reports.stats import LABELS, TABLE_LABELS, TABLES, compute
 from portal.tenancy.context import tenant_scope
-from portal.core import clock
 
 # Statistics reach back at most a century from as_of; outside these days the arithmetic has no
 # meaning (and at year 1 it would leave the calendar).

@@ -3,7 +3,6 @@ from flask import Blueprint, Response, g, render_template, request
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
 from portal.reports import services
-from portal.core import clock
 
 bp = Blueprint("reports", __name__)
 

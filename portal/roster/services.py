@@ -23,7 +23,6 @@ from portal.roster.layout import COLUMNS, FIELD_OF, HEADER_OF, REQUIRED, Unreada
 from portal.roster.models import DONE, QUEUED, REJECTED, RUNNING, RosterImport
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
-from portal.core import clock
 
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
 

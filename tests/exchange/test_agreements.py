@@ -6,6 +6,7 @@ import time_machine
 
 from portal.core import clock
 from portal.exchange.models import Agreement, Attendance, Notice, Notification
+from portal.worklist import sweep
 from tests.conftest import login
 from tests.exchange.conftest import A, B, C, pdf_text, rows
 from tests.factories import id_number
@@ -116,10 +117,16 @@ def test_agreement_expires_on_its_end_date(api, world):
     with time_machine.travel(ends, tick=False):
         assert api("a_clerk").get(f"/t/{A}/agreements/{aid}").get_json()["state"] == "active"
     with time_machine.travel(ends + timedelta(days=1), tick=False):
+        # Before the nightly sweep: reading changes nothing, but no step acts on the ended agreement.
         body = api("a_clerk").get(f"/t/{A}/agreements/{aid}").get_json()
-        assert body["state"] == "expired" and body["ended_on"] == ends.isoformat()
+        assert body["state"] == "active" and body["allowed"] == []
         assert api("b_clerk").post(f"/t/{B}/agreements/{aid}/attendance", {
             "member": m.id, "on": ends.isoformat(), "activity": "x"}).status_code == 409
+        r = api("a_clerk").post(f"/t/{A}/agreements/{aid}/terminate", {"reason": "到期"})
+        assert r.status_code == 409 and "到期" in r.get_json()["error"]["message"]
+        assert sweep.run()["expired"] == 1
+        body = api("a_clerk").get(f"/t/{A}/agreements/{aid}").get_json()
+        assert body["state"] == "expired" and body["ended_on"] == ends.isoformat()
         assert api("b_clerk").get(f"/t/{B}/agreements?state=expired").get_json()["total"] == 1
 
 

@@ -105,8 +105,11 @@ def test_inbox_and_header_counter(client, api, world):
     assert 'id="nav-notifications"' in page and "data-unread>1</span>" in page
     page = client.get(f"/t/{A}/notifications").get_data(as_text=True)
     assert "转接申请被退回" in page and "不在本区" in page
+    # Reading changes nothing: the message stays unread until marked read (a POST).
+    assert "data-unread>1</span>" in client.get(f"/t/{A}/exchange/transfers").get_data(as_text=True)
+    assert client.post(f"/t/{A}/notifications/read").status_code == 302
     page = client.get(f"/t/{A}/exchange/transfers").get_data(as_text=True)
-    assert "data-unread" not in page  # read on view
+    assert "data-unread" not in page
     assert api("a_clerk").get(f"/t/{A}/notifications?unread=1").get_json()["total"] == 0
     # The third tenant's inbox is empty.
     assert api("c_clerk").get(f"/t/{C}/notifications").get_json()["total"] == 0

@@ -67,9 +67,9 @@ def test_sweep_command(api, world, app):
     tid = _accepted(api, world)
     runner = app.test_cli_runner()
     with time_machine.travel(clock.today() + timedelta(days=31), tick=False):
-        result = runner.invoke(args=["exchange", "sweep"])
-        assert result.exit_code == 0 and "overdue transfers: 1" in result.output
-        assert "overdue transfers: 0" in runner.invoke(args=["exchange", "sweep"]).output
+        result = runner.invoke(args=["sweep"])
+        assert result.exit_code == 0 and "overdue: 1" in result.output
+        assert "overdue: 0" in runner.invoke(args=["sweep"]).output
     assert rows(Transfer, id=tid)[0].state == "overdue"
 
 

@@ -78,15 +78,17 @@ def test_download_serves_the_stored_pdf_without_rendering_again(make, client):
     assert reload(letter).render_count == 1
 
 
-def test_a_letter_not_rendered_yet_is_rendered_on_first_download_once(make, client):
+def test_a_letter_not_rendered_yet_downloads_without_writing(make, client):
+    """Its rendering job has not run: the download renders in memory and stores nothing."""
     p = admin_principal(make)
     letter = issue_intro(p, render="none")
     assert reload(letter).rendered_at is None
     login(client, p.user.username)
     first = client.get(f"/t/110105/letters/{letter.id}.pdf")
     assert first.status_code == 200 and "李四" in flat(pdf_text(first.data))
-    client.get(f"/t/110105/letters/{letter.id}.pdf")
-    assert reload(letter).render_count == 1
+    assert client.get(f"/t/110105/letters/{letter.id}.pdf").status_code == 200
+    stored = reload(letter)
+    assert stored.rendered_at is None and stored.render_count == 0 and stored.pdf is None
 
 
 def test_rerender_on_request_and_void_marks_the_pdf(make, client):

@@ -1,7 +1,6 @@
 """Issue 8, "finding out at scale who is registered where": 970 lookups recovered a member's ID
 number from a region code and a birth date; one CSV of 1,000 candidates did the same. Lookups are
 limited per user and per tenant (429), each answer is audited, and an import is no bulk lookup."""
-import io
 from datetime import date
 
 from sqlalchemy import select

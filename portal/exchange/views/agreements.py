@@ -8,7 +8,7 @@ from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core import areas, clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
-from portal.exchange import agreements, jobs, notices, registry
+from portal.exchange import agreements, notices, registry
 from portal.exchange.forms import agreement_form, default_duties, form_dict
 from portal.exchange.models import (AGREEMENT_STATE_LABELS, AGREEMENT_STATES, NOTICE_KINDS, NOTICE_LABELS,
                                     REPORT_LABELS)
@@ -19,13 +19,11 @@ from portal.i18n import _, lazy
 from portal.members import services as members
 from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
-from portal.core import clock
 
 
 @bp.get("/t/<tenant>/exchange/agreements", endpoint="agreements")
 @permission(READ)
 def agreement_list():
-    jobs.sweep(tenant_id=g.tenant.id)
     side = request.args.get("side", "")
     state = request.args.get("state", "")
     error = None
@@ -113,7 +111,6 @@ def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
 @bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>")
 @permission(READ)
 def agreement(agreement_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     return _render_detail(agreements.get(g.principal, agreement_id))
 
 

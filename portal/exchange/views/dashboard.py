@@ -5,11 +5,9 @@ from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
 from portal.core import clock
 from portal.exchange import dashboard as service
-from portal.exchange import jobs
 from portal.exchange.shared import limit_org
 from portal.exchange.views import bp
 from portal.i18n import lazy
-from portal.core import clock
 
 BUCKET_LABELS = {
     "awaiting_reply": lazy("待答复"), "due": lazy("3天内到期待答复"), "reply_overdue": lazy("答复已逾期"),
@@ -27,7 +25,6 @@ BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": la
 @bp.get("/t/<tenant>/exchange/dashboard", endpoint="dashboard")
 @permission(READ)
 def tenant_dashboard():
-    jobs.sweep(tenant_id=g.tenant.id)
     today = clock.today()
     desk = service.desk(g.tenant.id, today, org=limit_org(g.principal))
     return render_template("exchange/dashboard.html", counts=desk["counts"], lists=desk["lists"],

@@ -1,4 +1,4 @@
-"""The inbox of what the other side did; opening it marks the shown messages read."""
+"""The inbox of what the other side did. Reading it changes nothing; "mark read" is a POST."""
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import permission
@@ -20,8 +20,6 @@ def inbox():
     pagination = db.paginate(service.inbox(g.principal, unread_only=unread_only), page=page,
                              per_page=current_app.config.get("PER_PAGE", 20), error_out=False)
     unread_ids = {n.id for n in pagination.items if n.read_at is None}
-    service.mark_read(g.principal, pagination.items)
-    db.session.commit()
     return render_template("exchange/notifications.html", pagination=pagination, unread_ids=unread_ids,
                            unread_only=unread_only, remaining=service.unread_count(g.principal))
 

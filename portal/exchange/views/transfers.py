@@ -7,7 +7,7 @@ from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core import clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
-from portal.exchange import dashboard, jobs, registry, transfers
+from portal.exchange import dashboard, registry, transfers
 from portal.exchange.forms import step_form, transfer_form
 from portal.exchange.models import (RETURN_REASON_LABELS, STATE_LABELS, STEP_LABELS, TRANSFER_STATES)
 from portal.exchange.shared import run
@@ -17,13 +17,11 @@ from portal.i18n import _, lazy
 from portal.members import services as members
 from portal.core.paging import page_arg
 from portal.tenancy.context import cross_tenant
-from portal.core import clock
 
 
 @bp.get("/t/<tenant>/exchange/transfers", endpoint="transfers")
 @permission(READ)
 def transfer_list():
-    jobs.sweep(tenant_id=g.tenant.id)
     counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
     box = request.args.get("box", "")
     if box not in transfers.BOXES:
@@ -116,7 +114,6 @@ def _render_detail(t, error=None, status: int = 200, form: dict | None = None):
 @bp.get("/t/<tenant>/exchange/transfers/<int:transfer_id>")
 @permission(READ)
 def transfer(transfer_id):
-    jobs.sweep(tenant_id=g.tenant.id)
     return _render_detail(transfers.get(g.principal, transfer_id))
 
 
@@ -135,7 +132,6 @@ DONE_MESSAGES = {
 def transfer_step(transfer_id, step):
     if step not in transfers.STEPS:
         raise NotFound(_("没有此操作"))
-    jobs.sweep(tenant_id=g.tenant.id)
     data = step_form(step)
     try:
         run(transfers.step, g.principal, transfer_id, step, data)
