@@ -10,14 +10,15 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import diff, record
-from portal.core import crypto
+from portal.core import clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
 from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
 from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATIONS,
-                                   MOVE_REASONS, SEXES, Contact, Member, RelationshipHold)
+                                   LEGACY_CONTACT_CHANNELS, MOVE_REASONS, SEXES, Contact, Member,
+                                   RelationshipHold)
 from portal.members.rules import DUES_BUCKETS, dues_bounds, full_years, lost_contact_cutoff
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
@@ -370,12 +371,13 @@ def record_contact(principal, member: Member, data: dict) -> Contact:
     errors = {}
     on = None
     try:
-        on = _clean_date(data.get("on")) or date.today()
+        on = _clean_date(data.get("on")) or clock.today()
     except ValueError as exc:
         errors["on"] = str(exc)
     try:
         channel = _text(data.get("channel"))
-        if channel not in CONTACT_CHANNELS:
+        # The older channels stay accepted (clients and rows of before); the form offers the new list.
+        if channel not in CONTACT_CHANNELS + LEGACY_CONTACT_CHANNELS:
             raise ValueError(_("联系方式应为：%(v)s", v="、".join(CONTACT_CHANNELS)))
     except ValueError as exc:
         errors["channel"] = str(exc)
@@ -404,9 +406,20 @@ def contacts_query(member: Member):
             .order_by(Contact.on.desc(), Contact.id.desc()))
 
 
-def contact_to_dict(contact: Contact) -> dict:
+def contact_to_dict(contact: Contact, names: dict | None = None) -> dict:
+    names = names if names is not None else recorder_names([contact])
     return {"id": contact.id, "on": contact.on.isoformat(), "channel": contact.channel, "note": contact.note,
-            "recorded_by": contact.recorded_by}
+            "recorded_by": contact.recorded_by, "recorded_by_name": names.get(contact.recorded_by, "")}
+
+
+def recorder_names(rows) -> dict:
+    """Display names of the users who recorded these rows (one query for a page of them)."""
+    from portal.auth.models import User
+    ids = {r.recorded_by for r in rows if r.recorded_by}
+    if not ids:
+        return {}
+    found = db.session.execute(db.select(User.id, User.display_name, User.username).filter(User.id.in_(ids))).all()
+    return {u.id: u.display_name or u.username for u in found}
 
 
 # ---- finding ----

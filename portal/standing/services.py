@@ -167,15 +167,6 @@ def _user_id(principal):
     return getattr(principal.user, "id", None)
 
 
-def _user_names(ids) -> dict:
-    from portal.auth.models import User
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    rows = db.session.execute(db.select(User.id, User.display_name, User.username).filter(User.id.in_(ids))).all()
-    return {r.id: r.display_name or r.username for r in rows}
-
-
 # ---- dues ----
 
 def sync_dues_paid_through(member: Member) -> str:
@@ -487,17 +478,15 @@ def certificates_query(member: Member):
 
 
 def certificates_due(principal, as_of: date | None = None):
-    """(certificate, member) rows of certificates due for the yearly check by `as_of` (within
+    """Certificates (with .member) due for the yearly check by `as_of` (within
     30 days of their check date, or past it), in the principal's scope, most overdue first."""
     as_of = as_of or clock.today()
     cutoff = _year_before(as_of + timedelta(days=CHECK_WARNING_DAYS))
     base = func.coalesce(ActivityCertificate.last_checked_on, ActivityCertificate.issued_on)
     scoped = members.scoped_query(principal).subquery()
-    return (db.select(ActivityCertificate, Member)
-            .join(Member, and_(Member.id == ActivityCertificate.member_id,
-                               Member.tenant_id == ActivityCertificate.tenant_id))
-            .filter(Member.id.in_(db.select(scoped.c.id)), ActivityCertificate.returned_on.is_(None),
-                    base <= cutoff)
+    return (db.select(ActivityCertificate)
+            .filter(ActivityCertificate.member_id.in_(db.select(scoped.c.id)),
+                    ActivityCertificate.returned_on.is_(None), base <= cutoff)
             .order_by(base, ActivityCertificate.id))
 
 
