@@ -34,7 +34,9 @@ def _put_errors(form, exc: PortalError) -> None:
             field.errors = [str(message)]
         else:
             rest.append(str(message))
-    if rest or not exc.fields:
+    if not isinstance(exc, ValidationFailed):  # a conflict explains itself above the form
+        flash(exc.message, "danger")
+    elif rest or not exc.fields:
         flash("；".join(rest) or exc.message, "danger")
 
 
