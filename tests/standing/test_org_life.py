@@ -68,9 +68,8 @@ def test_host_attendance_counts_as_org_life_on_the_origin(client, world, exchang
                                                          "activity": "支部党员大会", "present": True}).status_code == 201
     assert post(f"/t/{B}/agreements/{aid}/attendance", {"member": m.id, "on": today.isoformat(),
                                                          "activity": "主题党日", "present": False}).status_code == 201
-    stored = rows(OrgLifeRecord)
-    assert [(r.tenant_id, r.member_id, r.org_id, r.agreement_id, r.kind) for r in stored] == [
-        (world.tenant_ids[A], m.id, world.org_id("b_branch"), aid, "三会一课")]
+    stored = [(r.id, r.tenant_id, r.member_id, r.org_id, r.agreement_id, r.kind) for r in rows(OrgLifeRecord)]
+    assert [r[1:] for r in stored] == [(world.tenant_ids[A], m.id, world.org_id("b_branch"), aid, "三会一课")]
     # The origin sees it among the member's org life, named by the host's organization.
     seen = exchange_api("a_clerk").get(f"/t/{A}/members/{m.id}/org-life").get_json()
     assert seen["total"] == 1
@@ -81,6 +80,6 @@ def test_host_attendance_counts_as_org_life_on_the_origin(client, world, exchang
     # The host's record is the host's: the origin cannot delete it on its page.
     from tests.conftest import login
     login(client, "a-clerk")
-    resp = client.post(f"/t/{A}/members/{m.id}/org-life/{stored[0].id}/delete")
+    resp = client.post(f"/t/{A}/members/{m.id}/org-life/{stored[0][0]}/delete")
     assert resp.status_code == 403 and "流入地党组织按共管协议记录" in resp.get_data(as_text=True)
     assert len(rows(OrgLifeRecord)) == 1
