@@ -331,6 +331,7 @@ def create(principal, data: dict, *, holds_relationship: bool = True) -> Member:
     db.session.flush()
     if holds_relationship:
         claim_hold(member)
+    _follow_standing(member, values, principal)
     record(principal.user, "create", "member", member.id, after=snapshot(member), summary=member.name)
     db.session.flush()
     return member
@@ -342,6 +343,9 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
     values = clean(data, partial=True, current=member)
     if "_org" in values:
         _check_org_allowed(principal, values["_org"])
+    if "dues_paid_through" in values and values["dues_paid_through"] != member.dues_paid_through:
+        from portal.standing.services import check_register_month
+        check_register_month(member, values["dues_paid_through"])
     before = snapshot(member)
     if "id_number" in values:
         new_hash = crypto.keyed_hash(values["id_number"])
@@ -360,11 +364,20 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
     db.session.flush()
     if member.holds_relationship:
         sync_hold_org(member)
+    _follow_standing(member, values, principal)
     b, a = diff(before, snapshot(member))
     if a:
         record(principal.user, "update", "member", member.id, before=b, after=a, summary=member.name)
     db.session.flush()
     return member
+
+
+def _follow_standing(member: Member, values: dict, principal) -> None:
+    """dues_paid_through and certificate_no follow the standing records (payments, certificates)."""
+    if "dues_paid_through" in values or "certificate_no" in values:
+        from portal.standing.services import follow_register
+        follow_register(member, principal.user)
+        db.session.flush()
 
 
 def record_contact(principal, member: Member, data: dict) -> Contact:

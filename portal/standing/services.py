@@ -250,6 +250,47 @@ def dues_to_dict(payment: DuesPayment) -> dict:
             "created_at": payment.created_at.isoformat(timespec="seconds") if payment.created_at else None}
 
 
+# ---- the register's own columns ----
+
+def check_register_month(member: Member, month: str) -> None:
+    """An edit of the register may not set dues_paid_through behind the months recorded as paid."""
+    latest = db.session.execute(db.select(func.max(DuesPayment.month)).filter(
+        DuesPayment.tenant_id == member.tenant_id, DuesPayment.member_id == member.id)).scalar()
+    if latest and (month or "") < latest:
+        raise ValidationFailed({"dues_paid_through": _(
+            "党费缴费记录已登记至%(m)s；如需更正，请在党费记录中删除多登记的月份", m=latest)})
+
+
+def follow_register(member: Member, actor=None) -> None:
+    """The register (form, import, transfer) may set dues_paid_through and certificate_no directly;
+    record what it says as a payment and as the certificate held, so both columns keep following
+    the records. Explicit tenant ids: a transfer's arrival writes here across tenants."""
+    tid = member.tenant_id
+    month = member.dues_paid_through or ""
+    if month:
+        known = db.session.execute(db.select(DuesPayment.id).filter(
+            DuesPayment.tenant_id == tid, DuesPayment.member_id == member.id, DuesPayment.month == month)).first()
+        if known is None:
+            db.session.add(DuesPayment(tenant_id=tid, member_id=member.id, month=month,
+                                       recorded_by=getattr(actor, "id", None)))
+            db.session.flush()
+        sync_dues_paid_through(member)
+    current = db.session.execute(db.select(ActivityCertificate).filter(
+        ActivityCertificate.tenant_id == tid, ActivityCertificate.member_id == member.id,
+        ActivityCertificate.returned_on.is_(None)).order_by(ActivityCertificate.id.desc()).limit(1)) \
+        .scalar_one_or_none()
+    number = member.certificate_no or ""
+    if (current.number if current else "") != number:
+        today = clock.today()
+        if current is not None:
+            current.returned_on = max(today, current.issued_on)
+        if number:
+            db.session.add(ActivityCertificate(tenant_id=tid, member_id=member.id, number=number,
+                                               issued_on=member.moved_on if member.moved_on and member.moved_on <= today
+                                               else today))
+        db.session.flush()
+
+
 # ---- organizational life ----
 
 # How the host's free-text activity of an attendance record maps to a kind of org life.
