@@ -13,7 +13,7 @@ from portal.tenancy.scoping import TenantScoped
 
 ORG_LIFE_KINDS = ("三会一课", "主题党日", "组织生活会", "其他")
 
-_MEMBER_FK = lambda: ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"])  # noqa: E731
+_MEMBER_FK = lambda: ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"])
 
 
 class DuesPayment(TenantScoped, db.Model):

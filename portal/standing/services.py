@@ -31,8 +31,8 @@ NOTE_LIMIT = 2000
 EARLIEST = date(1950, 1, 1)
 DUES_AHEAD_MONTHS = 12      # dues may be paid in advance, up to a year
 MAX_AMOUNT = Decimal("99999999.99")
-MAX_POINTS = Decimal("100")
-POINTS_TARGET = Decimal("12")   # the yearly study target; below it a member is listed
+MAX_POINTS = Decimal(100)
+POINTS_TARGET = Decimal(12)   # the yearly study target; below it a member is listed
 CHECK_WARNING_DAYS = 30         # a certificate is due this many days before its check date
 
 
@@ -149,6 +149,8 @@ def _check_keys(data, allowed: tuple) -> dict:
 
 
 def _row_id(value, message: str) -> int:
+    if isinstance(value, bool):
+        raise NotFound(message)
     try:
         row_id = int(value)
     except (TypeError, ValueError, OverflowError):
@@ -533,7 +535,7 @@ def certificates_due(principal, as_of: date | None = None):
 
 def certificate_to_dict(cert: ActivityCertificate, as_of: date | None = None) -> dict:
     as_of = as_of or clock.today()
-    d = lambda v: v.isoformat() if v else None  # noqa: E731
+    d = lambda v: v.isoformat() if v else None
     return {"id": cert.id, "number": cert.number, "issued_on": d(cert.issued_on),
             "last_checked_on": d(cert.last_checked_on), "returned_on": d(cert.returned_on),
             "check_due_on": d(cert.check_due_on()) if cert.returned_on is None else None,
@@ -598,14 +600,22 @@ def _member_refs(principal, data: dict) -> list[Member]:
     ids = data.get("members") or []
     if not isinstance(ids, list) or len(ids) > 5000:
         raise ValidationFailed({"members": _("应为党员编号的列表（不超过5000个）")})
+    wanted = {}
     for raw in ids:
         try:
-            member = members.get(principal, raw)
+            wanted[_row_id(raw, "")] = raw
         except NotFound:
             errors.append(str(raw)[:20])
-            continue
-        found[member.id] = member
-    org_ref = _text(data.get("org"), 100) if data.get("org") else ""
+    for i in range(0, len(wanted), 500):
+        chunk = list(wanted)[i:i + 500]
+        for member in db.session.execute(members.scoped_query(principal).filter(Member.id.in_(chunk))) \
+                .unique().scalars():
+            found[member.id] = member
+    errors += [str(wanted[i])[:20] for i in wanted if i not in found]
+    try:
+        org_ref = _text(data.get("org"), 100)
+    except ValueError as exc:
+        raise ValidationFailed({"org": str(exc)})
     if org_ref:
         org = orgs.find(org_ref)
         if org is None or org.id not in {o.id for o in _activity_orgs(principal)}:
@@ -614,9 +624,10 @@ def _member_refs(principal, data: dict) -> list[Member]:
             _in_subtree(org))).unique().scalars().all()
         for member in rows:
             found[member.id] = member
-    lines = data.get("lines") or ""
-    if not isinstance(lines, str) or len(lines) > 200_000:
-        raise ValidationFailed({"lines": _("格式无效")})
+    try:
+        lines = _text(data.get("lines"), 200_000)
+    except ValueError as exc:
+        raise ValidationFailed({"lines": str(exc)})
     for line in [x.strip() for x in re.split(r"[\r\n,，;；]+", lines) if x.strip()]:
         if re.fullmatch(r"\d{17}[\dXx]", line):
             query = members.scoped_query(principal).filter(Member.id_hash == _id_hash(line.upper()))
@@ -760,7 +771,7 @@ def points_row(row) -> dict:
     return {"member": {"id": member.id, "name": member.name, "org": member.org.name if member.org else ""},
             "points": str(as_points(points)), "activities": int(activities or 0),
             "year_points": str(year_points), "below_target": year_points < POINTS_TARGET,
-            "short_by": str(max(POINTS_TARGET - year_points, Decimal("0")).quantize(Decimal("0.1")))}
+            "short_by": str(max(POINTS_TARGET - year_points, Decimal(0)).quantize(Decimal("0.1")))}
 
 
 def activity_to_dict(activity: TrainingActivity, attendees: int | None = None) -> dict:

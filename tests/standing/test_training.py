@@ -59,7 +59,7 @@ def _expected(plan, start, end):
     for _title, on, points, _org, ids in plan:
         if start <= on <= end:
             for i in ids:
-                totals[i] = totals.get(i, Decimal("0")) + Decimal(points)
+                totals[i] = totals.get(i, Decimal(0)) + Decimal(points)
     return totals
 
 
@@ -92,8 +92,8 @@ def test_yearly_points_below_12_and_the_half_year_list(client, county, roster):
         page += 1
     assert body["total"] == N and set(listed) == set(everyone)
     for mid in everyone:
-        assert Decimal(listed[mid]["year_points"]) == year.get(mid, Decimal("0")), mid
-    below = {mid for mid in everyone if year.get(mid, Decimal("0")) < 12}
+        assert Decimal(listed[mid]["year_points"]) == year.get(mid, Decimal(0)), mid
+    below = {mid for mid in everyone if year.get(mid, Decimal(0)) < 12}
     assert 0 < len(below) < N
     got_below = clerk.get("/training/points?year=2026&below=1&per_page=200").get_json()
     assert got_below["total"] == len(below)
@@ -119,8 +119,8 @@ def test_yearly_points_below_12_and_the_half_year_list(client, county, roster):
     names = {f"党员{n:03d}": mid for n, mid in enumerate(everyone)}
     for r in body:
         mid = names[r[1]]
-        assert Decimal(str(r[4])) == h2.get(mid, Decimal("0")) and Decimal(str(r[5])) == year.get(mid, Decimal("0"))
-        assert r[7] == ("已达标" if year.get(mid, 0) >= 12 else f"差{(Decimal('12') - year.get(mid, Decimal('0'))).quantize(Decimal('0.1'))}分")
+        assert Decimal(str(r[4])) == h2.get(mid, Decimal(0)) and Decimal(str(r[5])) == year.get(mid, Decimal(0))
+        assert r[7] == ("已达标" if year.get(mid, 0) >= 12 else f"差{(Decimal(12) - year.get(mid, Decimal(0))).quantize(Decimal('0.1'))}分")
     page = client.get(f"/t/{T}/standing/points/publish?year=2026&half=2").get_data(as_text=True)
     assert "@page { size: A4 portrait;" in page and "thead { display: table-header-group; }" in page
     assert "北京市朝阳区流动党员2026年下半年学习积分公示" in page and page.count("<tr class=") == N
@@ -184,3 +184,22 @@ def test_points_page_lists_below_12_with_pagination(client, county, roster):
     assert client.post(f"/t/{T}/standing/training", data={"title": "x"}).status_code == 403
     assert client.get(f"/t/{T}/standing/points?year=abc").status_code == 400
     assert client.get(f"/t/{T}/standing/points?half=3").status_code == 400
+
+
+@time_machine.travel(NOW, tick=False)
+def test_bad_attendee_references_are_refused(client, county, member):
+    m = member()
+    clerk = api(client, county)
+    aid = clerk.post("/training/activities", {"title": "学习", "on": "2026-11-01", "points": 1,
+                                              "org": county.first.code}).get_json()["id"]
+    for body, field in (({"members": "1,2"}, "members"), ({"members": [True]}, "members"),
+                        ({"org": ["x"]}, "org"), ({"lines": "张三\x00"}, "lines"), ({"lines": 5}, "members"),
+                        ({}, "members"), ({"org": "不存在"}, "org"), ({"members": [m.id], "x": 1}, "x")):
+        resp = clerk.post(f"/training/activities/{aid}/attendees", body)
+        assert resp.status_code == 400, (body, resp.get_json())
+        assert field in resp.get_json()["error"]["fields"], body
+    assert rows(TrainingAttendance) == []
+    assert clerk.post(f"/training/activities/{aid}/attendees", {"lines": "张三"}).get_json()["added"] == 1
+    assert clerk.delete(f"/training/activities/{aid}/attendees/{m.id}").get_json() == {"attendees": 0}
+    assert clerk.delete(f"/training/activities/{aid}/attendees/{m.id}").status_code == 404
+    assert clerk.get("/training/activities/abc").status_code == 404
