@@ -5,7 +5,8 @@ Revises: 0004
 
 Existing members keep what the register already says: a member with dues_paid_through gets a
 payment row for that month, and a member with a certificate_no gets that certificate (issued on
-the day they moved, else the day they were registered), so the derived columns stay as they were.
+the day they moved, else the day they were registered), so the derived columns stay as they were;
+attendance a host recorded under an agreement becomes organizational life.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -131,6 +132,19 @@ def _backfill():
         "INSERT INTO activity_certificates (tenant_id, member_id, number, issued_on, created_at) "
         f"SELECT tenant_id, id, certificate_no, COALESCE(moved_on, {registered_on}), CURRENT_TIMESTAMP "
         "FROM members WHERE certificate_no IS NOT NULL AND certificate_no <> ''")
+    # Attendance a host recorded under an agreement counts as the member's organizational life.
+    op.execute(
+        "INSERT INTO org_life_records (tenant_id, member_id, \"on\", org_id, agreement_id, kind, note, "
+        "recorded_by, created_at) "
+        "SELECT a.tenant_id, a.member_id, a.\"on\", g.host_org_id, a.agreement_id, "
+        "CASE WHEN a.activity LIKE '%主题党日%' THEN '主题党日' "
+        "WHEN a.activity LIKE '%组织生活会%' OR a.activity LIKE '%民主评议%' OR a.activity LIKE '%民主生活会%' "
+        "THEN '组织生活会' "
+        "WHEN a.activity LIKE '%三会一课%' OR a.activity LIKE '%党员大会%' OR a.activity LIKE '%支委会%' "
+        "OR a.activity LIKE '%支部委员会%' OR a.activity LIKE '%党小组%' OR a.activity LIKE '%党课%' "
+        "THEN '三会一课' ELSE '其他' END, "
+        "a.activity, a.recorded_by, CURRENT_TIMESTAMP "
+        "FROM attendances a JOIN agreements g ON g.id = a.agreement_id WHERE a.present")
 
 
 def downgrade():

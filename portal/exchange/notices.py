@@ -94,6 +94,10 @@ def record_attendance(principal, agreement_id, data: dict) -> Attendance:
                          recorded_by_name=_actor(principal), recorded_at=_now())
         db.session.add(row)
         db.session.flush()
+        # Attendance the host records is the member's organizational life on the origin's register.
+        from portal.standing.services import org_life_from_attendance
+        org_life_from_attendance(row, a)
+        db.session.flush()
         record(principal.user, "attendance", "agreement", a.id, summary=member["name"],
                after={"member": member["name"], "on": on, "activity": activity, "present": present},
                tenant_id=principal.tenant.id)

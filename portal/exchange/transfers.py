@@ -440,6 +440,9 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
         new.status = ACTIVE
         db.session.flush()
         members.claim_hold(new)
+        # The copied dues month and certificate number become the receiver's records.
+        from portal.standing.services import follow_register
+        follow_register(new, principal.user)
         record(principal.user, action, "member", new.id, before={"from_member_id": old.id},
                after={**members.snapshot(new), "from_org": from_org_name}, summary=new.name,
                tenant_id=receiver.id)

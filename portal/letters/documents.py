@@ -142,11 +142,14 @@ def valid_card(member) -> Letter | None:
 def issue_activity_card(principal, member) -> Letter:
     """流动党员活动证: the card number comes from the tenant's sequence and is written on the member
     (certificate_no). One valid card per member: void the old one to issue a new one."""
-    from portal.members import services as members
+    from portal.standing import services as standing
     _check_may_issue(principal, member)
     current = valid_card(member)
     if current is not None:
         raise Conflict(_("该党员已有有效的流动党员活动证（证号 %(n)s），如需补发请先作废原证", n=current.number))
+    held = standing.current_certificate(member)
+    if held is not None:
+        raise Conflict(_("该党员持有活动证 %(n)s，请先收回再发放新证", n=held.number))
     tenant = _tenant(principal)
     year = clock.today().year
     context = {
@@ -156,19 +159,19 @@ def issue_activity_card(principal, member) -> Letter:
     }
     letter = services.issue(ACTIVITY_CARD, actor=principal.user, subject_type="member", subject_id=member.id,
                             context=context, render="none")
-    members.update(principal, member, {"certificate_no": letter.number})
+    # The card is the member's activity certificate: its life (yearly check, return) is kept there.
+    standing.issue_certificate(principal, member, {"number": letter.number, "issued_on": letter.issued_on})
     services.render_later([letter], principal.user)
     return letter
 
 
 def card_voided(actor, letter: Letter) -> None:
     """A voided card number is taken off the member."""
-    from portal.auth.access import Principal
-    from portal.members import services as members
     from portal.members.models import Member
+    from portal.standing import services as standing
     member = db.session.get(Member, letter.subject_id) if letter.subject_id else None
-    if member is not None and member.certificate_no == letter.number:
-        members.update(Principal(user=actor), member, {"certificate_no": ""})
+    if member is not None:
+        standing.certificate_voided(member, letter.number)
 
 
 # ---------------------------------------------------------------- the open letter

@@ -16,9 +16,9 @@ from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
-from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATION_SYNONYMS,
-                                   EDUCATIONS,
-                                   MOVE_REASONS, SEXES, TRANSFERRED, Contact, Member, RelationshipHold)
+from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATION_SYNONYMS, EDUCATIONS,
+                                   LEGACY_CONTACT_CHANNELS, MOVE_REASONS, SEXES, TRANSFERRED, Contact, Member,
+                                   RelationshipHold)
 from portal.members.rules import DUES_BUCKETS, dues_bounds, full_years, lost_contact_cutoff
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
@@ -354,6 +354,7 @@ def create(principal, data: dict, *, holds_relationship: bool = True) -> Member:
     db.session.flush()
     if holds_relationship:
         claim_hold(member)
+    _follow_standing(member, values, principal)
     record(principal.user, "create", "member", member.id, after=snapshot(member), summary=member.name)
     db.session.flush()
     return member
@@ -365,6 +366,9 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
     values = clean(data, partial=True, current=member)
     if "_org" in values:
         _check_org_allowed(principal, values["_org"])
+    if "dues_paid_through" in values and values["dues_paid_through"] != member.dues_paid_through:
+        from portal.standing.services import check_register_month
+        check_register_month(member, values["dues_paid_through"])
     before = snapshot(member)
     if "id_number" in values:
         new_hash = crypto.keyed_hash(values["id_number"])
@@ -383,11 +387,20 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
     db.session.flush()
     if member.holds_relationship:
         sync_hold_org(member)
+    _follow_standing(member, values, principal)
     b, a = diff(before, snapshot(member))
     if a:
         record(principal.user, "update", "member", member.id, before=b, after=a, summary=member.name)
     db.session.flush()
     return member
+
+
+def _follow_standing(member: Member, values: dict, principal) -> None:
+    """dues_paid_through and certificate_no follow the standing records (payments, certificates)."""
+    if "dues_paid_through" in values or "certificate_no" in values:
+        from portal.standing.services import follow_register
+        follow_register(member, principal.user)
+        db.session.flush()
 
 
 def record_contact(principal, member: Member, data: dict) -> Contact:
@@ -399,7 +412,8 @@ def record_contact(principal, member: Member, data: dict) -> Contact:
         errors["on"] = str(exc)
     try:
         channel = _text(data.get("channel"))
-        if channel not in CONTACT_CHANNELS:
+        # The older channels stay accepted (clients and rows of before); the form offers the new list.
+        if channel not in CONTACT_CHANNELS + LEGACY_CONTACT_CHANNELS:
             raise ValueError(_("联系方式应为：%(v)s", v="、".join(CONTACT_CHANNELS)))
     except ValueError as exc:
         errors["channel"] = str(exc)
@@ -428,9 +442,20 @@ def contacts_query(member: Member):
             .order_by(Contact.on.desc(), Contact.id.desc()))
 
 
-def contact_to_dict(contact: Contact) -> dict:
+def contact_to_dict(contact: Contact, names: dict | None = None) -> dict:
+    names = names if names is not None else recorder_names([contact])
     return {"id": contact.id, "on": contact.on.isoformat(), "channel": contact.channel, "note": contact.note,
-            "recorded_by": contact.recorded_by}
+            "recorded_by": contact.recorded_by, "recorded_by_name": names.get(contact.recorded_by, "")}
+
+
+def recorder_names(rows) -> dict:
+    """Display names of the users who recorded these rows (one query for a page of them)."""
+    from portal.auth.models import User
+    ids = {r.recorded_by for r in rows if r.recorded_by}
+    if not ids:
+        return {}
+    found = db.session.execute(db.select(User.id, User.display_name, User.username).filter(User.id.in_(ids))).all()
+    return {u.id: u.display_name or u.username for u in found}
 
 
 # ---- finding ----

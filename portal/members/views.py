@@ -145,6 +145,7 @@ def _show_page(member, contact_form=None, *, status=200):
     reveal = services.may_see_id(principal)
     return render_template(
         "members/show.html", member=member, contacts=contacts, contact_form=contact_form,
+        contact_names=services.recorder_names(contacts.items),
         id_number=(services.id_number_of(member) or member.id_masked) if reveal else member.id_masked,
         id_revealed=reveal, can_edit=principal.can(EDIT_REGISTER) and member.status == ACTIVE,
         dues_label=rules.DUES_LABELS[rules.dues_bucket(member.dues_paid_through or "", today)],

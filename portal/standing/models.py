@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import (Date, DateTime, ForeignKeyConstraint, Index, Integer, Numeric, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.extensions import db
@@ -13,7 +13,7 @@ from portal.tenancy.scoping import TenantScoped
 
 ORG_LIFE_KINDS = ("三会一课", "主题党日", "组织生活会", "其他")
 
-_MEMBER_FK = lambda: ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"])  # noqa: E731
+_MEMBER_FK = lambda: ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"])
 
 
 class DuesPayment(TenantScoped, db.Model):
@@ -67,6 +67,10 @@ class ActivityCertificate(TenantScoped, db.Model):
     last_checked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     returned_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow)
+
+    member = relationship("Member", foreign_keys=[member_id], lazy="joined", viewonly=True,
+                          primaryjoin="and_(ActivityCertificate.member_id == Member.id, "
+                                      "ActivityCertificate.tenant_id == Member.tenant_id)")
 
     def check_due_on(self) -> date:
         """The day the yearly check falls due: a year after the last check (or the issue)."""

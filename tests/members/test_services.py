@@ -344,7 +344,8 @@ def test_record_contact(make, chaoyang, new_member):
         rows = db.session.execute(services.contacts_query(m)).scalars().all()
         assert [(c.on, c.channel) for c in rows] == [(date(2026, 3, 2), "电话"), (date(2026, 2, 1), "上门")]
         assert services.contact_to_dict(contact) == {"id": contact.id, "on": "2026-03-02", "channel": "电话",
-                                                     "note": "已联系", "recorded_by": p.user.id}
+                                                     "note": "已联系", "recorded_by": p.user.id,
+                                                     "recorded_by_name": p.user.display_name or p.user.username}
 
 
 @pytest.mark.parametrize("data,key", [

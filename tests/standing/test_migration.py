@@ -16,6 +16,21 @@ def _fresh_url(tmp_path, worker_id):
     return f"sqlite:///{tmp_path / f'mig-{uuid.uuid4().hex[:6]}.db'}"
 
 
+def _agreement_with_attendance(origin, host, origin_org, host_org, member_id):
+    from portal.exchange.models import Agreement, Attendance
+    with cross_tenant():
+        a = Agreement(tenant_id=origin, other_tenant_id=host, origin_org_id=origin_org, host_org_id=host_org,
+                      starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), state="active")
+        db.session.add(a)
+        db.session.flush()
+        for activity, present in (("6月主题党日活动", True), ("支部党员大会", False)):
+            db.session.add(Attendance(tenant_id=origin, other_tenant_id=host, agreement_id=a.id,
+                                      member_id=member_id, on=date(2026, 6, 18), activity=activity,
+                                      present=present))
+        db.session.flush()
+    db.session.commit()
+
+
 def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, worker_id):
     from flask_migrate import downgrade, upgrade
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -32,6 +47,9 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
                            certificate_no="朝流证2025-001")
         unpaid = make.member("110105", org, name="王五", dues_paid_through="")
         tid = make.tenant("110105").id
+        host_tid = make.tenant("320115").id
+        host_org = make.org("320115", name="江宁开发区流动党员党支部", role="host")
+        _agreement_with_attendance(tid, host_tid, org.id, host_org.id, paid.id)
         db.session.remove()
 
         upgrade(revision="0011")
@@ -45,6 +63,12 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
         assert certs[0].member_id == paid.id and certs[0].number == "朝流证2025-001"
         assert str(certs[0].issued_on) == "2025-03-02" and certs[0].returned_on is None
         assert unpaid.id not in {r.member_id for r in dues}
+        with cross_tenant():
+            life = db.session.execute(text(
+                'SELECT tenant_id, member_id, "on", org_id, kind, note FROM org_life_records')).all()
+        # Only the attendance marked present counts, on the origin's side, held by the host.
+        assert [tuple(r)[:2] + (str(r[2]),) + tuple(r)[3:] for r in life] == [
+            (tid, paid.id, "2026-06-18", host_org.id, "主题党日", "6月主题党日活动")]
 
         # The new rows are tenant-owned like the rest: an ORM read sees them only in their tenant.
         from portal.standing.models import DuesPayment

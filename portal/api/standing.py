@@ -1,0 +1,188 @@
+"""API routes of a member's standing and the study points (api.md shapes): thin over
+portal.standing.services."""
+from flask import g, request
+
+from portal.api.blueprint import bp
+from portal.api.util import json_body, listing, page_args
+from portal.auth.access import permission
+from portal.auth.roles import EDIT_REGISTER, READ
+from portal.core.errors import ValidationFailed
+from portal.extensions import db
+from portal.i18n import _
+from portal.members import services as members
+from portal.standing import services
+
+
+def _member(member_id):
+    return members.get(g.principal, member_id)
+
+
+def _optional_body() -> dict:
+    """A step's body may be empty (dates default to today) but, when given, must be an object."""
+    if not request.get_data():
+        return {}
+    return json_body()
+
+
+@bp.get("/t/<tenant>/members/<member_id>/dues")
+@permission(READ)
+def standing_dues(member_id):
+    member = _member(member_id)
+    body = listing(services.dues_query(member), services.dues_to_dict)
+    body["dues_paid_through"] = member.dues_paid_through or None
+    return body
+
+
+@bp.post("/t/<tenant>/members/<member_id>/dues")
+@permission(EDIT_REGISTER)
+def standing_dues_create(member_id):
+    member = _member(member_id)
+    payment = services.record_dues(g.principal, member, json_body())
+    db.session.commit()
+    return {**services.dues_to_dict(payment), "dues_paid_through": member.dues_paid_through}, 201
+
+
+@bp.delete("/t/<tenant>/members/<member_id>/dues/<payment_id>")
+@permission(EDIT_REGISTER)
+def standing_dues_delete(member_id, payment_id):
+    member = _member(member_id)
+    services.delete_dues(g.principal, member, payment_id)
+    db.session.commit()
+    return {"dues_paid_through": member.dues_paid_through or None}
+
+
+def _life_dict(row):
+    return services.org_life_to_dict(row)
+
+
+@bp.get("/t/<tenant>/members/<member_id>/org-life")
+@permission(READ)
+def standing_org_life(member_id):
+    member = _member(member_id)
+    year = services.parse_year(request.args.get("year")) if request.args.get("year") else None
+    return listing(services.org_life_query(member, year=year), _life_dict)
+
+
+@bp.post("/t/<tenant>/members/<member_id>/org-life")
+@permission(EDIT_REGISTER)
+def standing_org_life_create(member_id):
+    row = services.record_org_life(g.principal, _member(member_id), json_body())
+    db.session.commit()
+    return services.org_life_to_dict(row), 201
+
+
+@bp.get("/t/<tenant>/members/<member_id>/certificates")
+@permission(READ)
+def standing_certificates(member_id):
+    return listing(services.certificates_query(_member(member_id)), services.certificate_to_dict)
+
+
+@bp.post("/t/<tenant>/members/<member_id>/certificates")
+@permission(EDIT_REGISTER)
+def standing_certificate_issue(member_id):
+    cert = services.issue_certificate(g.principal, _member(member_id), json_body())
+    db.session.commit()
+    return services.certificate_to_dict(cert), 201
+
+
+@bp.post("/t/<tenant>/members/<member_id>/certificates/<cert_id>/check")
+@permission(EDIT_REGISTER)
+def standing_certificate_check(member_id, cert_id):
+    cert = services.check_certificate(g.principal, _member(member_id), cert_id, _optional_body())
+    db.session.commit()
+    return services.certificate_to_dict(cert)
+
+
+@bp.post("/t/<tenant>/members/<member_id>/certificates/<cert_id>/return")
+@permission(EDIT_REGISTER)
+def standing_certificate_return(member_id, cert_id):
+    cert = services.return_certificate(g.principal, _member(member_id), cert_id, _optional_body())
+    db.session.commit()
+    return services.certificate_to_dict(cert)
+
+
+def _as_of():
+    from portal.core.parsing import parse_date
+    raw = request.args.get("as_of", "")
+    try:
+        as_of = parse_date(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
+    if as_of is not None and not 1950 <= as_of.year <= 2999:
+        raise ValidationFailed({"as_of": _("日期无效")})
+    return as_of
+
+
+@bp.get("/t/<tenant>/certificates/due")
+@permission(READ)
+def standing_certificates_due():
+    as_of = _as_of()
+
+    def row(cert):
+        return {**services.certificate_to_dict(cert, as_of),
+                "member": {"id": cert.member.id, "name": cert.member.name}}
+    return listing(services.certificates_due(g.principal, as_of), row)
+
+
+@bp.get("/t/<tenant>/training/activities")
+@permission(READ)
+def standing_activities():
+    year = services.parse_year(request.args.get("year")) if request.args.get("year") else None
+    return listing(services.activities_query(g.principal, year=year), services.activity_to_dict)
+
+
+@bp.post("/t/<tenant>/training/activities")
+@permission(EDIT_REGISTER)
+def standing_activity_create():
+    activity = services.create_activity(g.principal, json_body())
+    db.session.commit()
+    return services.activity_to_dict(activity, 0), 201
+
+
+@bp.get("/t/<tenant>/training/activities/<activity_id>")
+@permission(READ)
+def standing_activity(activity_id):
+    activity = services.get_activity(g.principal, activity_id)
+    return services.activity_to_dict(activity, services.attendee_count([activity.id]).get(activity.id, 0))
+
+
+@bp.get("/t/<tenant>/training/activities/<activity_id>/attendees")
+@permission(READ)
+def standing_attendees(activity_id):
+    activity = services.get_activity(g.principal, activity_id)
+    return listing(services.attendees_query(g.principal, activity),
+                   lambda m: {"id": m.id, "name": m.name, "org": m.org.code if m.org else None})
+
+
+@bp.post("/t/<tenant>/training/activities/<activity_id>/attendees")
+@permission(EDIT_REGISTER)
+def standing_attendees_add(activity_id):
+    activity = services.get_activity(g.principal, activity_id)
+    added = services.add_attendees(g.principal, activity, json_body())
+    db.session.commit()
+    total = services.attendee_count([activity.id]).get(activity.id, 0)
+    return {"added": added, "attendees": total}, 201
+
+
+@bp.delete("/t/<tenant>/training/activities/<activity_id>/attendees/<member_id>")
+@permission(EDIT_REGISTER)
+def standing_attendee_remove(activity_id, member_id):
+    activity = services.get_activity(g.principal, activity_id)
+    services.remove_attendee(g.principal, activity, member_id)
+    db.session.commit()
+    return {"attendees": services.attendee_count([activity.id]).get(activity.id, 0)}
+
+
+@bp.get("/t/<tenant>/training/points")
+@permission(READ)
+def standing_points():
+    args = request.args
+    year = services.parse_year(args.get("year"))
+    half = services.parse_half(args.get("half"))
+    below = args.get("below") in ("1", "true", "on")
+    query = services.points_query(g.principal, year, half=half, below=below, org=(args.get("org") or "")[:100])
+    page, per_page = page_args(50)
+    total = db.session.execute(db.select(db.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return {"items": [services.points_row(r) for r in rows], "total": total, "page": page, "year": year,
+            "half": half, "target": str(services.POINTS_TARGET)}
