@@ -1,7 +1,7 @@
 """personal data at rest: uploads dropped once processed, documents sealed, ended agreements' lists kept
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 
 - roster_imports.content may be empty: a finished import keeps only its outcome; a waiting one is
   sealed with the field key.
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 cross-tenant door on PostgreSQL
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.tenancy import rls
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
