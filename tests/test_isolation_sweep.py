@@ -104,6 +104,7 @@ class World:
     member_markers: list  # never shown to A anywhere
     org_markers: list  # shown to A only by the joint registry
     notes: list = field(default_factory=list)
+    a_username: str = "sweep-a-admin"  # who sweeps (tests/security sweeps as other roles of A)
 
 
 # ---------------------------------------------------------------- the two tenants' data
@@ -498,7 +499,7 @@ class Sweep:
         # `role`: the sweeping user's role in A (tests/security runs the sweep as a secretary and a viewer)
         self.app, self.world, self.role = app, world, role
         self.page = app.test_client()
-        login(self.page, world.a_user.username)
+        login(self.page, world.a_username)
         self.api = app.test_client()
         self.auth = {"Authorization": f"Bearer {world.a_token}"}
         self.body = _body(world.foreign, a_other_org)

@@ -69,23 +69,23 @@ def test_a_waiting_upload_is_sealed(make):
 
 def test_stored_documents_are_sealed_and_still_served_whole(make, client):
     principal = admin_principal(make)
-    letter = issue_intro(principal, render="now")
-    raw = _raw("SELECT pdf FROM letters WHERE id = :i", i=letter.id)
+    letter_id, username = issue_intro(principal, render="now").id, principal.user.username
+    raw = _raw("SELECT pdf FROM letters WHERE id = :i", i=letter_id)
     assert raw and not raw.startswith(b"%PDF") and b"110105199005170011" not in raw
-    login(client, principal.user.username)
-    resp = client.get(f"/t/{A}/letters/{letter.id}.pdf")
+    login(client, username)
+    resp = client.get(f"/t/{A}/letters/{letter_id}.pdf")
     assert resp.status_code == 200
     assert "110105199005170011" in pdf_text(resp.data).replace(" ", "")  # the form requires it
 
 
 def test_a_document_sealed_with_another_key_renders_again(make, client):
     principal = admin_principal(make)
-    letter = issue_intro(principal, render="now")
+    letter_id, username = issue_intro(principal, render="now").id, principal.user.username
     with cross_tenant():
-        db.session.execute(text("UPDATE letters SET pdf = :v WHERE id = :i"), {"v": b"gAAAAAnot-ours", "i": letter.id})
+        db.session.execute(text("UPDATE letters SET pdf = :v WHERE id = :i"), {"v": b"gAAAAAnot-ours", "i": letter_id})
         db.session.commit()
-    login(client, principal.user.username)
-    resp = client.get(f"/t/{A}/letters/{letter.id}.pdf")
+    login(client, username)
+    resp = client.get(f"/t/{A}/letters/{letter_id}.pdf")
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
 
 

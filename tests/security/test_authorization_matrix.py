@@ -302,7 +302,7 @@ def _sweep_as(make, clean_app, role: str, extra_markers, org_name=None):
             org = db.session.execute(db.select(sweep._org_model()).filter_by(name=org_name)).scalar_one()
         db.session.rollback()
     user = make.user(A, role, username=f"sweep-a-{role}", org=org)
-    world.a_user, world.a_token = user, make.token(user)
+    world.a_user, world.a_token, world.a_username = user, make.token(user), user.username
     world.member_markers = world.member_markers + extra_markers(make)
     run = sweep.Sweep(clean_app, world, sweep._a_org_code("甲方第二党支部"), role=role)
     for rule in sorted(clean_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
