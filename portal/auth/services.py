@@ -7,7 +7,6 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from flask import current_app
 
 from portal.audit.services import record
