@@ -4,8 +4,8 @@ cross-tenant door on PostgreSQL
 Revision ID: 0009
 Revises: 0007
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from portal.tenancy import rls
 

@@ -111,8 +111,8 @@ def verify_tenant(tenant_id: int, rows: list, head, secret: bytes) -> Problem | 
 def verify(tenant_ids: list[int] | None = None) -> list[Problem]:
     """Check every tenant's chain (or the given ones); at most one problem (the first) per tenant."""
     from portal.audit.models import AuditEntry, AuditHead
-    from portal.tenancy.models import Tenant
     from portal.tenancy.context import tenant_scope
+    from portal.tenancy.models import Tenant
     secret = key()
     problems = []
     if tenant_ids is None:

@@ -1,13 +1,12 @@
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
-from portal.core.paging import page_arg
 from portal.audit.services import record
 from portal.auth import services, sessions, twofactor
-from portal.core import clock
 from portal.auth.access import login_only, permission, platform_only, public
 from portal.auth.forms import (
     DisableSecondFactorForm,
@@ -22,7 +21,9 @@ from portal.auth.forms import (
 )
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ADMIN, TENANT_ROLES
+from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.paging import page_arg
 from portal.extensions import db, limiter
 from portal.i18n import _
 from portal.tenancy.context import tenant_scope
@@ -114,7 +115,6 @@ def _pending_user() -> User | None:
     pending = session.get("pending_login")
     if not isinstance(pending, dict):
         return None
-    from datetime import datetime, timedelta
     try:
         started = datetime.fromisoformat(pending["at"])
         user = db.session.get(User, int(pending["uid"]))

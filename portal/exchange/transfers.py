@@ -406,7 +406,6 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
     with in_register(old.tenant_id):
         # The sender's row becomes history and gives up the relationship.
         members.release_hold(old)
-        old_before = members.snapshot(old)
         old.status = TRANSFERRED
         old.holds_relationship = False
         db.session.flush()
