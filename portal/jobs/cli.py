@@ -48,11 +48,12 @@ def scheduler():
 
     from portal.jobs import dispatcher, queue, schedule
     _require_redis()
-    cron_line = schedule.utc_cron(current_app.config.get("SWEEP_AT", "02:30"))
+    schedule.use_local_zone()
+    cron_line = schedule.cron_line(current_app.config.get("SWEEP_AT", "02:30"))
     cron = CronScheduler(connection=queue.redis_connection(), name=f"{queue.queue_name('cron')}")
     cron.register(schedule.daily_sweep, queue_name=queue.queue_name(queue.DEFAULT), cron=cron_line,
                   job_timeout=600, name="daily_sweep")
-    click.echo(f"daily sweep at {current_app.config.get('SWEEP_AT', '02:30')} Asia/Shanghai (cron {cron_line} UTC)")
+    click.echo(f"daily sweep at {current_app.config.get('SWEEP_AT', '02:30')} Asia/Shanghai (cron {cron_line})")
     thread = dispatcher.Dispatcher(current_app._get_current_object())
     thread.start()
     try:

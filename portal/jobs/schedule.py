@@ -4,7 +4,7 @@ rq's cron scheduler (`flask rq scheduler`) enqueues `daily_sweep` once a day; it
 `worklist.sweep` job per tenant with an id derived from tenant and day, so a second scheduler, a
 restart or a manual call on the same day adds nothing."""
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
@@ -26,12 +26,19 @@ def parse_sweep_at(value: str) -> tuple[int, int]:
     return h, m
 
 
-def utc_cron(sweep_at: str) -> str:
-    """The cron line (UTC, as rq's cron scheduler reads it) of SWEEP_AT in Asia/Shanghai."""
+def cron_line(sweep_at: str) -> str:
+    """The cron line of SWEEP_AT. rq's cron scheduler reads cron fields in the process's local
+    time, so `flask rq scheduler` runs with TZ=Asia/Shanghai (see `use_local_zone`)."""
     h, m = parse_sweep_at(sweep_at)
-    local = datetime(2026, 1, 1, h, m, tzinfo=clock.LOCAL_ZONE)  # Shanghai keeps one offset all year
-    utc = local.astimezone(UTC)
-    return f"{utc.minute} {utc.hour} * * *"
+    return f"{m} {h} * * *"
+
+
+def use_local_zone() -> None:
+    """Make Asia/Shanghai the scheduler process's local time, whatever the server's zone."""
+    import os
+    import time
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
 
 
 def sweep_job_id(tenant_code: str, day: date) -> str:

@@ -145,8 +145,7 @@ def test_jobs_page_and_the_platform_retry(make, client):
 
 
 def test_daily_schedule_makes_one_sweep_job_per_tenant_and_day(ctx):
-    assert schedule.utc_cron("02:30") == "30 18 * * *"
-    assert schedule.utc_cron("09:05") == "5 1 * * *"
+    assert schedule.cron_line("02:30") == "30 2 * * *" and schedule.cron_line(" 9:05") == "5 9 * * *"
     with pytest.raises(ValueError):
         schedule.parse_sweep_at("25:00")
     with cross_tenant():
@@ -197,3 +196,26 @@ def test_redis_down_keeps_pages_working_and_the_upload_in_the_outbox(make, clean
     finally:
         with down.app_context():
             db.engine.dispose()
+
+
+def test_rq_cron_runs_the_sweep_at_sweep_at_shanghai_time_on_a_utc_server():
+    """rq reads cron fields in the process's local time: the scheduler makes that Asia/Shanghai."""
+    import os
+    import time
+    from datetime import datetime, timezone
+
+    from rq.cron import CronJob
+    saved = os.environ.get("TZ")
+    try:
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        schedule.use_local_zone()
+        job = CronJob(queue_name="q", func=schedule.daily_sweep, cron=schedule.cron_line("02:30"))
+        job.latest_enqueue_time = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)
+        assert job.get_next_enqueue_time() == datetime(2026, 3, 2, 18, 30, tzinfo=timezone.utc)
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
