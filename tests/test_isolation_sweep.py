@@ -77,6 +77,8 @@ PARAMS = {
     "agreement_id": "agreement", "notice_id": "notice", "attendance_id": "attendance",
     "letter_id": "letter", "batch_id": "letter_batch", "receipt_id": "letter",
     "notification_id": "notification", "note_id": "notification",
+    "payment_id": "dues_payment", "record_id": "org_life", "cert_id": "certificate",
+    "activity_id": "training_activity",
     "region": "region", "tenant_code": "tenant_code",
     "box": ("value", "outgoing"),
     # a workflow step in the URL: every step of transfers and agreements is probed
@@ -187,6 +189,7 @@ def build_world(make) -> World:
                       c_member=c_member)
     _import_object(foreign, notes, b_user)
     member_markers.append("乙方导入党员")
+    _standing_objects(foreign, notes, member_markers, b_user=b_user, b_member=b_members[0], b_branch=b_branch)
     _settle()
     return World(a_user=a_user, a_token=a_token, a_names=["甲方党员一", "甲方党员二"], foreign=foreign,
                  member_markers=member_markers, org_markers=org_markers, notes=notes)
@@ -333,6 +336,29 @@ def _import_object(foreign, notes, b_user):
         run = roster.start(_principal(db.session.get(User, b_user.id), B), "乙方名册.xlsx", buffer.getvalue())
         _commit()
         foreign["import"] = run.id
+
+
+def _standing_objects(foreign, notes, member_markers, *, b_user, b_member, b_branch):
+    """B's dues payment, org life record, activity certificate and training activity."""
+    try:
+        from portal.standing import services as standing
+    except ImportError:
+        notes.append("no portal.standing: no foreign dues, org life, certificate or training activity")
+        return
+    tb = _tenant(B)
+    with tenant_scope(tb.id):
+        pb = _principal(b_user, B)
+        m = members.get(pb, b_member.id)
+        foreign["dues_payment"] = standing.record_dues(pb, m, {"month": "2020-01", "amount": "77.77"}).id
+        foreign["org_life"] = standing.record_org_life(pb, m, {"on": date.today().isoformat(), "kind": "其他",
+                                                               "note": "乙方组织生活备注"}).id
+        foreign["certificate"] = standing.issue_certificate(pb, m, {"number": "乙方活动证0001"}).id
+        activity = standing.create_activity(pb, {"title": "乙方学习活动", "on": date.today().isoformat(),
+                                                 "points": 3, "org": b_branch.code})
+        standing.add_attendees(pb, activity, {"members": [m.id]})
+        foreign["training_activity"] = activity.id
+        _commit()
+    member_markers += ["乙方组织生活备注", "乙方活动证0001", "乙方学习活动", "77.77"]
 
 
 def _settle():
