@@ -93,6 +93,7 @@ def build(app, members: int, seed: int = 7) -> str:
 
 def _flush(db, tenant_id, table, rows):
     import sqlalchemy as sa
+
     from portal.tenancy.context import tenant_scope
     if rows:
         with tenant_scope(tenant_id):
