@@ -24,7 +24,16 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from portal.core import clock
-from portal.exchange.models import ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, SUBMITTED, Agreement, Notice, Transfer
+from portal.exchange.models import (
+    ACCEPTED,
+    ACTIVE,
+    OPEN_STATES,
+    OVERDUE,
+    SUBMITTED,
+    Agreement,
+    Notice,
+    Transfer,
+)
 from portal.extensions import db
 from portal.members.models import ACTIVE as MEMBER_ACTIVE
 from portal.members.models import Member

@@ -15,7 +15,6 @@ from portal.tenancy.context import cross_tenant
 from portal.worklist.models import KIND_LABELS, KINDS, RANK, WorkItem
 
 
-
 def most_urgent_first(q):
     """Order items by the rank of their kind, then the nearest due date."""
     return q.order_by(sa.case(RANK, value=WorkItem.kind, else_=len(KINDS)), WorkItem.due_on.is_(None),

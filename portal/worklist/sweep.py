@@ -89,6 +89,11 @@ def rebuild(tenant: Tenant, as_of: date) -> dict:
     """Bring one tenant's stored items in line with today's rules, in one transaction."""
     added = removed = 0
     with cross_tenant():  # transfers and agreements are read from both sides, each filtered to tid
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Every rule compares whole sets, which hash joins do in one pass. With statistics that
+            # lag behind (just after a large import, or rows this very transaction inserted) the
+            # planner may pick nested loops instead, quadratic in the register's size.
+            db.session.execute(sa.text("SET LOCAL enable_nestloop = off"))
         for kind, current in current_sets(tenant, as_of).items():
             a, r = _sync(tenant.id, kind, SUBJECTS.get(kind, "member"), current, as_of)
             added, removed = added + a, removed + r

@@ -85,11 +85,15 @@ def build(app, members: int, seed: int = 7) -> str:
             for chunk in range(0, len(life), 10_000):
                 db.session.execute(sa.insert(OrgLifeRecord.__table__), life[chunk:chunk + 10_000])
             db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))  # as autovacuum would after a large import
         return tenant.code
 
 
 def _flush(db, tenant_id, table, rows):
     import sqlalchemy as sa
+
     from portal.tenancy.context import tenant_scope
     if rows:
         with tenant_scope(tenant_id):

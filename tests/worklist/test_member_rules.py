@@ -6,7 +6,7 @@ from portal.exchange.models import Notification
 from portal.extensions import db
 from portal.members import services as members
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests.worklist.conftest import A, TODAY, at, items, kinds_of, swept
+from tests.worklist.conftest import TODAY, A, at, items, kinds_of, swept
 
 
 def member(world, name, **fields):

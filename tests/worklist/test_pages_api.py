@@ -5,14 +5,12 @@ import re
 from datetime import date
 from types import SimpleNamespace
 
-from flask_mailman import Mail  # noqa: F401  (the digest's mail extension)
-
 from portal.extensions import db
 from portal.worklist import digest
 from portal.worklist.models import WorklistDigest
 from tests.conftest import login
 from tests.factories import PASSWORD
-from tests.worklist.conftest import A, B, TODAY, at, swept
+from tests.worklist.conftest import TODAY, A, B, at, swept
 
 
 def _lost(world, n, org="a_branch", prefix="失联"):
@@ -96,8 +94,8 @@ def test_secretary_sees_their_subtree_and_admin_the_counts_per_org(client, world
     login(client, admin.username)
     page = client.get(f"/t/{A}/worklist").get_data(as_text=True)
     table = page[page.index('id="worklist-orgs"'):]
-    assert re.search(rf'data-org="{world.code("a_branch")}".*?<td class="fw-bold">3</td>', table, re.S)
-    assert re.search(rf'data-org="{second.code}".*?<td class="fw-bold">1</td>', table, re.S)
+    assert re.search(rf'data-org="{world.code("a_branch")}".*?<td class="fw-bold">3</td>', table, re.DOTALL)
+    assert re.search(rf'data-org="{second.code}".*?<td class="fw-bold">1</td>', table, re.DOTALL)
 
 
 def test_upper_level_sees_counts_per_county(client, world, make, frozen):
@@ -147,3 +145,20 @@ def test_daily_digest_is_sent_once_per_organization(clean_app, world, make, froz
     with tenant_scope(tid):
         rows = db.session.execute(db.select(WorklistDigest)).scalars().all()
     assert len(rows) == 1 and rows[0].sent_at is not None and rows[0].items == 2
+
+
+def test_the_sweep_queues_the_digest_when_smtp_is_configured(clean_app, world, frozen):
+    from portal.jobs.models import Job
+    from portal.tenancy.context import cross_tenant
+    _lost(world, 1)
+    swept(TODAY)
+    with cross_tenant():
+        assert db.session.execute(db.select(Job).filter_by(kind="worklist.digest")).scalars().all() == []
+    clean_app.config["SMTP_HOST"] = "mail.invalid"
+    try:
+        swept(TODAY, A)
+    finally:
+        clean_app.config["SMTP_HOST"] = ""
+    with cross_tenant():
+        jobs = db.session.execute(db.select(Job).filter_by(kind="worklist.digest")).scalars().all()
+    assert [(j.tenant_id, j.params["on"]) for j in jobs] == [(world.tenant_ids[A], "2026-12-01")]

@@ -7,7 +7,7 @@ from portal.members.models import Member
 from portal.standing.models import ActivityCertificate, OrgLifeRecord
 from portal.tenancy.context import tenant_scope
 from portal.worklist import rules
-from tests.worklist.conftest import A, TODAY, items, kinds_of, swept
+from tests.worklist.conftest import TODAY, A, items, kinds_of, swept
 
 
 def _registered_long_ago(world, name, **fields):
