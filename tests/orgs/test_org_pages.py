@@ -39,7 +39,7 @@ def test_tree_lists_orgs_indented_with_member_counts(make, client):
     assert (_cell(_row(html, root.code), "count"), _cell(_row(html, root.code), "total")) == (0, 3)
     assert (_cell(_row(html, one.code), "count"), _cell(_row(html, one.code), "total")) == (1, 3)
     assert (_cell(_row(html, temp.code), "count"), _cell(_row(html, temp.code), "total")) == (2, 2)
-    assert "padding-left: 3.0rem" in _row(html, temp.code)  # two levels down
+    assert 'class="indent-2"' in _row(html, temp.code)  # two levels down (portal.css indents)
     assert "流入地" in _row(html, two.code)
     assert "新建组织" not in html  # a viewer cannot create
 
