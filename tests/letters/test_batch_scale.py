@@ -90,7 +90,7 @@ def test_the_open_letter_to_500_members_completes_with_one_page_each_and_a_zip(m
     headers = {"Authorization": f"Bearer {make.token(make.user('110105', 'clerk'))}"}
     resp = client.post("/api/v1/t/110105/letters/open-letter", json={"body": BODY}, headers=headers)
     assert resp.status_code == 202 and resp.get_json()["count"] == 500
-    # generous: the machine may be shared; the job itself takes well under a minute when idle
+    # generous: the machine may be shared (idle, the job takes about a minute)
     job = wait(resp.get_json()["job"], tenant("110105").id, timeout=900)
     assert job.state == "done" and not job.error and job.done_count == 500, job.error
 
