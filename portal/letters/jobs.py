@@ -104,13 +104,12 @@ def batch_job(job, batch_id=None):
 def _lay_out(r, letter: Letter, tenant: Tenant):
     """(laid-out document, its PDF or None when the stored one is still good) of one letter."""
     from portal.core.errors import PortalError
-    from portal.letters.render import LetterError
     try:
         context = services.render_context(letter, tenant)
         with services._render_lock:
             document = r.document(letter.kind, context, tenant_code=tenant.code)
             pdf = services.write_pdf(r, document) if services._needs_render(letter) else None
-    except (PortalError, LetterError) as exc:
+    except PortalError as exc:  # its message is meant for the office (in Chinese)
         raise RuntimeError(_("文书 %(n)s（%(p)s）未能生成：%(e)s。请处理后点击“重新生成”。",
                              n=letter.number, p=letter.person_name or "—",
                              e=getattr(exc, "message", "") or str(exc))) from None

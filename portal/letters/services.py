@@ -264,12 +264,6 @@ def _unique_short_code() -> str:
     raise RuntimeError("no free short code")  # pragma: no cover - 31^8 codes
 
 
-def number_for(kind: str, tenant: Tenant, year: int, seq: int) -> str:
-    """The number as printed, in the tenant's form for `kind` ("（朝组）协字第 3 号"; an activity
-    certificate carries a card number, 110105-2026-0003)."""
-    return numbering.number_for(tenant, kind, year, seq)
-
-
 def _person_name(context: dict) -> str:
     member = context.get("member")
     if isinstance(member, dict):
@@ -303,7 +297,7 @@ def _create(kind: str, tenant: Tenant, seq: int, *, actor, subject_type: str, su
     ctx["doc"] = doc
     letter = Letter(
         tenant_id=tenant.id, kind=kind, year=today.year, seq=seq,
-        number=number_for(kind, tenant, today.year, seq),
+        number=numbering.number_for(tenant, kind, today.year, seq),
         subject_type=str(subject_type)[:20], subject_id=subject_id, person_name=_person_name(ctx),
         org_id=org_id if isinstance(org_id, int) else None,
         issuer_name=str(ctx["issuer"].get("name") or "")[:100], issued_on=today, valid_until=valid_until,

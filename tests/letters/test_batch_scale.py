@@ -90,17 +90,19 @@ def test_the_open_letter_to_500_members_completes_with_one_page_each_and_a_zip(m
     headers = {"Authorization": f"Bearer {make.token(make.user('110105', 'clerk'))}"}
     resp = client.post("/api/v1/t/110105/letters/open-letter", json={"body": BODY}, headers=headers)
     assert resp.status_code == 202 and resp.get_json()["count"] == 500
-    job = wait(resp.get_json()["job"], tenant("110105").id, timeout=300)
+    # generous: the machine may be shared (idle, the job takes about a minute)
+    job = wait(resp.get_json()["job"], tenant("110105").id, timeout=900)
     assert job.state == "done" and not job.error and job.done_count == 500, job.error
 
-    batch = _batch(resp.get_json()["batch"])
-    assert page_count(batch.pdf) == 500
-    text = flat(pdf_text(batch.pdf))
+    batch_id = resp.get_json()["batch"]
+    combined = _batch(batch_id).pdf
+    assert page_count(combined) == 500
+    text = flat(pdf_text(combined))
     assert all(f"{n}同志：您在" in text for n in people)
     numbers = _numbers()
     assert len({n for _p, n in numbers}) == 500
 
-    archive = client.get(f"/api/v1/t/110105/letters/batches/{batch.id}.zip", headers=headers)
+    archive = client.get(f"/api/v1/t/110105/letters/batches/{batch_id}.zip", headers=headers)
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.data)) as z:
         entries = z.namelist()
@@ -141,11 +143,12 @@ def test_a_failed_batch_says_why_in_chinese_and_finishes_with_the_same_numbers(m
     assert resp.status_code == 202
     batch_id = resp.get_json()["batch"]
     job = wait(resp.get_json()["job"], tenant("110105").id, timeout=120)
-    assert job.state == "failed"
+    state, error = job.state, job.error
+    assert state == "failed"
     numbers = _numbers()
     broken = numbers[25][1]  # letters are numbered in the order they were issued
-    assert job.error.startswith(f"文书 {broken}（") and "重新生成" in job.error
-    assert "Error" not in job.error and "'" not in job.error
+    assert error.startswith(f"文书 {broken}（") and "重新生成" in error
+    assert "Error" not in error and "'" not in error
 
     login(client, user.username)
     page = client.get(f"/t/110105/letters/batches/{batch_id}").get_data(as_text=True)
@@ -157,8 +160,7 @@ def test_a_failed_batch_says_why_in_chinese_and_finishes_with_the_same_numbers(m
         db.session.commit()
     again = client.post(f"/t/110105/letters/batches/{batch_id}/restart")
     assert again.status_code == 302
-    batch = _batch(batch_id)
-    job = wait(batch.job_id, tenant("110105").id, timeout=120)
+    job = wait(_batch(batch_id).job_id, tenant("110105").id, timeout=120)
     assert job.state == "done", job.error
     assert _numbers() == numbers  # nothing issued again, nothing renumbered
     batch = _batch(batch_id)
