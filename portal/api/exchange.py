@@ -10,7 +10,7 @@ from portal.api.blueprint import bp
 from portal.api.util import json_body, page_args
 from portal.auth.access import login_only, permission, region_tenants, upper_only
 from portal.auth.roles import EXCHANGE, LETTERS, READ, allows
-from portal.core.errors import Forbidden, NotFound
+from portal.core.errors import Forbidden
 from portal.exchange import agreements, dashboard, jobs, notices, notifications, registry, transfers
 from portal.exchange.shared import limit_org, run
 from portal.exchange.views import pdf_response

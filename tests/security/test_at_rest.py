@@ -10,7 +10,6 @@ from sqlalchemy import text
 
 from portal.extensions import db
 from portal.jobs.queue import wait
-from portal.letters import services as letters
 from portal.roster import services as roster
 from portal.roster.models import RosterImport
 from portal.tenancy.context import cross_tenant
