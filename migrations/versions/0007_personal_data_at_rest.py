@@ -10,8 +10,8 @@ Revises: 0006
 - an ended "all members in the host's area" agreement keeps the list it had when it ended; for the
   ones that ended before this revision the register as it stands now is the best record there is.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"

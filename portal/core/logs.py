@@ -28,7 +28,7 @@ def _scrubbing(make_record):
         record = make_record(*args, **kwargs)
         try:
             message = record.getMessage()
-        except Exception:  # a broken format is the logging module's to report
+        except Exception:  # noqa: BLE001 - a broken format is the logging module's to report
             return record
         record.msg, record.args = scrub(message), None
         if record.exc_info and not record.exc_text:

@@ -40,7 +40,7 @@ def _lookup_audit(code):
 
 
 def test_a_sweep_of_1000_candidates_is_stopped_after_ten_answers(make, client):
-    number, _org = _target(make)
+    _target(make)
     clerk = make.user(A, "clerk", username="a-sweeper")
     auth = {"Authorization": f"Bearer {make.token(clerk)}"}
     answered, refused, found = 0, 0, False

@@ -74,6 +74,7 @@ def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
             sealed = _raw("SELECT pdf FROM letters WHERE id = :i", i=letter_id)
             assert sealed and not sealed.startswith(b"%PDF") and b"110105198001010011" not in sealed
             from sqlalchemy.orm import undefer
+
             from portal.letters.models import Letter
             from portal.roster.models import RosterImport
             with tenant_scope(ta):
