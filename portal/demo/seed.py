@@ -111,14 +111,15 @@ def _user(tenant: Tenant, suffix: str, role: str, password: str, org_id, actor, 
     label = dict((s, lbl) for s, _r, lbl in ROLES)[suffix]
     username, display = f"{tenant.code}-{suffix}", f"{tenant.name}{label}（演示）"
     if shared_hash is None:
+        # create_user records the creation in the tenant's trail itself.
         user, _clear = auth.create_user(username, password, tenant=tenant, role=role, org_id=org_id,
-                                        display_name=display)
-    else:
-        if auth.user_by_name(username) is not None:
-            raise DemoRefused(f"user {username} exists already")
-        user = User(username=username, password_hash=shared_hash, display_name=display)
-        db.session.add(user)
-        auth.grant(user, role, tenant=tenant, org_id=org_id)
+                                        display_name=display, actor=actor)
+        return user
+    if auth.user_by_name(username) is not None:
+        raise DemoRefused(f"user {username} exists already")
+    user = User(username=username, password_hash=shared_hash, display_name=display)
+    db.session.add(user)
+    auth.grant(user, role, tenant=tenant, org_id=org_id)
     db.session.flush()
     record(actor or user, "create", "user", user.id, after={"username": user.username, "role": role,
                                                             "org_id": org_id}, summary=user.username)
