@@ -2,6 +2,7 @@
 set (make test does both when PostgreSQL answers). On PostgreSQL the app connects as an ordinary
 role that owns its database, so the forced row-level-security policies bind it."""
 import os
+import subprocess
 import uuid
 
 import pytest
@@ -89,8 +90,12 @@ def app(database_url, worker_id):
     worker = _start_worker(database_url, queue) if REDIS_URL else None
     yield app
     if worker is not None:
-        worker.terminate()
-        worker.wait(timeout=10)
+        worker.terminate()  # warm shutdown: it finishes the job in hand (slow on a loaded machine)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
 
 
 def _start_worker(database_url: str, queue: str):

@@ -18,7 +18,7 @@ import threading
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event, text, update
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 LETTERS, DEFAULT = "letters", "default"
 QUEUES = (LETTERS, DEFAULT)
 _PENDING = "portal_jobs_to_send"
+SEND_BACKOFF = 10  # seconds between attempts to hand a job to an unreachable Redis
 _SET = text("SELECT set_config('portal.tenant_id', :t, true), set_config('portal.cross_tenant', :c, true)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -127,8 +128,9 @@ def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: i
 
 def _add_to_outbox(job: Job, delay: int = 0) -> None:
     now = clock.utcnow()
-    db.session.add(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue,
-                               not_before=now + timedelta(seconds=delay), created_at=now, tries=0, last_error=""))
+    # merge: an entry left behind (its delete after sending failed) is reused, not a key conflict.
+    db.session.merge(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue,
+                                 not_before=now + timedelta(seconds=delay), created_at=now, tries=0, last_error=""))
     if not delay:
         db.session.info.setdefault(_PENDING, []).append((job.tenant_id, job.id, job.queue, job.kind))
 
@@ -196,8 +198,10 @@ def send(entries: list[tuple]) -> int:
             for tenant_id, job_id in sent:
                 conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id))
             for tenant_id, job_id, _queue, _kind in entries[len(sent):]:
+                # Wait a little before the dispatcher tries again, so a down Redis is not hammered.
                 conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id)
-                             .values(tries=table.c.tries + 1, last_error=error))
+                             .values(tries=table.c.tries + 1, last_error=error,
+                                     not_before=clock.utcnow() + timedelta(seconds=SEND_BACKOFF)))
     except Exception:  # the dispatcher sends it again; the claim keeps a job from running twice
         log.exception("could not update the job outbox")
     return len(sent)
@@ -211,7 +215,7 @@ def dispatch_outbox(limit: int = 200, *, force: bool = False) -> int:
             db.select(OutboxEntry.tenant_id, OutboxEntry.job_id, OutboxEntry.queue, Job.kind)
             .join(Job, Job.id == OutboxEntry.job_id)
             # A fresh entry is being sent by the transaction that wrote it; give that a moment.
-            .where(OutboxEntry.not_before <= now - timedelta(seconds=2) if not force else OutboxEntry.not_before <= now)
+            .where(OutboxEntry.not_before <= (now - timedelta(seconds=2) if not force else datetime.max))
             .order_by(OutboxEntry.not_before).limit(limit)).all()
     db.session.rollback()
     return send([tuple(r) for r in rows]) if rows else 0
@@ -221,8 +225,7 @@ def delayed_count(tenant_id: int) -> int:
     """Jobs of the tenant that are due but could not be handed to Redis: the pages say so."""
     with tenant_scope(tenant_id):
         return db.session.execute(db.select(db.func.count()).select_from(OutboxEntry).where(
-            OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != "",
-            OutboxEntry.not_before <= clock.utcnow())).scalar_one()
+            OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != "")).scalar_one()
 
 
 def requeue_stale() -> int:
@@ -359,6 +362,8 @@ def run_job(job_id: str, tenant_id: int) -> None:
             if beat is not None:
                 beat.stopped.set()
         job = db.session.get(Job, job_id, populate_existing=True)
+        if job is None:
+            return
         job.state, job.result, job.progress, job.error = DONE, result or {}, 100, ""
         job.finished_at = clock.utcnow()
         db.session.commit()
@@ -367,6 +372,9 @@ def run_job(job_id: str, tenant_id: int) -> None:
 def _record_failure(job_id: str, exc: Exception, spec: Handler | None) -> None:
     db.session.rollback()
     job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None:  # the row is gone (its tenant's data was removed meanwhile): nothing to record
+        log.warning("job %s vanished while running: %s", job_id, exc)
+        return
     job.error_detail = "".join(traceback.format_exception(exc))[-4000:]
     if _transient(exc) and job.attempts < max_attempts() and not runs_inline():
         delay = retry_delays()[job.attempts - 1]

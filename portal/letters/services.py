@@ -326,8 +326,8 @@ def issue(kind: str, *, actor, subject_type: str, subject_id: int, context: dict
     tenant's yearly sequence for `kind` inside the caller's transaction (no gaps, no repeats), create
     the Letter row with its verification token and validity date (issue date + validity_days when
     given; else context["valid_until"] when it is a date), and render its PDF (render="job": an rq
-    job after commit, inline without Redis; render="now": before returning; render="none": on first
-    download). Returns the Letter.
+    job after commit, inline without Redis; render="now": before returning; render="none": not stored until
+    rendered on request; a download renders it in memory). Returns the Letter.
 
     The context is the print template's (render.py) without `doc`, which is computed here;
     `issuer` defaults to the tenant's organization department (with its seal). An optional
