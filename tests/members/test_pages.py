@@ -307,7 +307,7 @@ def test_edit_a_member(make, client, chaoyang, clerk, new_member):
     with scope("110105"):
         number = services.id_number_of(member)
     assert f'value="{number}"' in body  # editors work with the whole number
-    data = form_data(chaoyang["other"], id_number=number, name="新名", version="1")
+    data = form_data(chaoyang["other"], id_number=number, name="新名", version="1", dues_paid_through="2026-10")
     resp = client.post(f"/t/110105/members/{member.id}/edit", data=data)
     assert resp.status_code == 302
     with scope("110105"):
@@ -320,10 +320,12 @@ def test_stale_edit_answers_409_and_changes_nothing(make, client, chaoyang, cler
     with scope("110105"):
         number = services.id_number_of(member)
     first = client.post(f"/t/110105/members/{member.id}/edit",
-                        data=form_data(chaoyang["first"], id_number=number, name="甲改", version="1"))
+                        data=form_data(chaoyang["first"], id_number=number, name="甲改", version="1",
+                                       dues_paid_through="2026-10"))
     assert first.status_code == 302
     second = client.post(f"/t/110105/members/{member.id}/edit",
-                         data=form_data(chaoyang["first"], id_number=number, name="乙改", version="1"))
+                         data=form_data(chaoyang["first"], id_number=number, name="乙改", version="1",
+                                        dues_paid_through="2026-10"))
     assert second.status_code == 409
     assert "该党员信息已被他人修改，本次修改没有保存" in text(second)
     with scope("110105"):
