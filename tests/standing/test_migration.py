@@ -1,5 +1,6 @@
 """Migration 0011 on a database that already holds a register keeps what the register says."""
 import uuid
+from datetime import date
 
 from sqlalchemy import text
 
