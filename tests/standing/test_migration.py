@@ -32,8 +32,12 @@ def _agreement_with_attendance(origin, host, origin_org, host_org, member_id):
     db.session.commit()
 
 
-def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, worker_id):
+def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, worker_id, monkeypatch):
     from flask_migrate import downgrade, upgrade
+
+    from portal.standing import services as standing
+    # The register as it was written before 0011: no standing records follow it yet.
+    monkeypatch.setattr(standing, "follow_register", lambda *args, **kwargs: None)
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     settings.update(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id), JOBS_INLINE=True,
                     REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
@@ -52,6 +56,7 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
         host_org = make.org("320115", name="江宁开发区流动党员党支部", role="host")
         _agreement_with_attendance(tid, host_tid, org.id, host_org.id, paid.id)
         db.session.remove()
+        monkeypatch.undo()
 
         upgrade(revision="0011")
         with cross_tenant():
