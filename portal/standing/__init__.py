@@ -7,11 +7,3 @@ def init_app(app):
     app.register_blueprint(bp)
     # For the member page (templates/standing/_member_panel.html).
     app.add_template_global(member_panel, "standing_member_panel")
-    app.add_template_filter(_local_minute, "local_minute")
-
-
-def _local_minute(value) -> str:
-    """A stored naive-UTC time as Asia/Shanghai time to the minute."""
-    from portal.core import clock
-    local = clock.to_local(value)
-    return local.strftime("%Y-%m-%d %H:%M") if local else ""
