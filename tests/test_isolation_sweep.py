@@ -350,10 +350,10 @@ def _standing_objects(foreign, notes, member_markers, *, b_user, b_member, b_bra
         pb = _principal(b_user, B)
         m = members.get(pb, b_member.id)
         foreign["dues_payment"] = standing.record_dues(pb, m, {"month": "2020-01", "amount": "77.77"}).id
-        foreign["org_life"] = standing.record_org_life(pb, m, {"on": date.today().isoformat(), "kind": "其他",
+        foreign["org_life"] = standing.record_org_life(pb, m, {"on": clock.today().isoformat(), "kind": "其他",
                                                                "note": "乙方组织生活备注"}).id
         foreign["certificate"] = standing.issue_certificate(pb, m, {"number": "乙方活动证0001"}).id
-        activity = standing.create_activity(pb, {"title": "乙方学习活动", "on": date.today().isoformat(),
+        activity = standing.create_activity(pb, {"title": "乙方学习活动", "on": clock.today().isoformat(),
                                                  "points": 3, "org": b_branch.code})
         standing.add_attendees(pb, activity, {"members": [m.id]})
         foreign["training_activity"] = activity.id

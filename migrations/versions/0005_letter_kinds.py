@@ -6,13 +6,13 @@ told the kinds apart on paper was missing. The forms live on the tenant (tenants
 letters as printed, so documents issued before keep theirs unchanged.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

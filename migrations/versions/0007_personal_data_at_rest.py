@@ -1,7 +1,7 @@
 """personal data at rest: uploads dropped once processed, documents sealed, ended agreements' lists kept
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0011
 
 - roster_imports.content may be empty: a finished import keeps only its outcome; a waiting one is
   sealed with the field key.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

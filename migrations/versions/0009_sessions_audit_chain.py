@@ -2,7 +2,7 @@
 cross-tenant door on PostgreSQL
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from portal.tenancy import rls
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

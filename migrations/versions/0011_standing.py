@@ -1,7 +1,7 @@
 """standing: dues payments, organizational life, activity certificates, training points
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 
 Existing members keep what the register already says: a member with dues_paid_through gets a
 payment row for that month, and a member with a certificate_no gets that certificate (issued on
@@ -19,7 +19,7 @@ TENANT_TABLES = ("training_activities", "activity_certificates", "dues_payments"
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """work list: the items the daily sweep builds, and the daily e-mail digests sent
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.tenancy import rls
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """users.locale: the language a person chose, kept across logins
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0013"
-down_revision = "0012"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -85,6 +85,6 @@ def sweep_command(as_of, tenant_code):
             raise click.BadParameter(_("日期格式应为YYYY-MM-DD"), param_hint="--as-of")
     try:
         result = sweep.run(day, tenant_code=tenant_code)
-    except LookupError:
+    except (LookupError, ValueError):  # the work list's run() names an unknown tenant with ValueError
         raise click.BadParameter(_("没有代码为 %(c)s 的县区", c=tenant_code), param_hint="--tenant")
     click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))

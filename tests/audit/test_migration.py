@@ -18,7 +18,7 @@ def old_database(app, tmp_path, worker_id):
     settings.update(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL="")
     old = create_app(settings)
     with old.app_context():
-        upgrade(revision="0004")
+        upgrade(revision="0010")  # the revision before 0009
         from portal.tenancy.loader import sync_folder
         sync_folder(old.config["TENANTS_DIR"])
         with db.engine.begin() as conn:

@@ -124,7 +124,7 @@ def test_agreement_expires_on_its_end_date(api, world):
             "member": m.id, "on": ends.isoformat(), "activity": "x"}).status_code == 409
         r = api("a_clerk").post(f"/t/{A}/agreements/{aid}/terminate", {"reason": "到期"})
         assert r.status_code == 409 and "到期" in r.get_json()["error"]["message"]
-        assert sweep.run()["expired"] == 1
+        assert sweep.run()["expired_agreements"] == 1
         body = api("a_clerk").get(f"/t/{A}/agreements/{aid}").get_json()
         assert body["state"] == "expired" and body["ended_on"] == ends.isoformat()
         assert api("b_clerk").get(f"/t/{B}/agreements?state=expired").get_json()["total"] == 1

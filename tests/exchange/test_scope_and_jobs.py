@@ -68,8 +68,8 @@ def test_sweep_command(api, world, app):
     runner = app.test_cli_runner()
     with time_machine.travel(clock.today() + timedelta(days=31), tick=False):
         result = runner.invoke(args=["sweep"])
-        assert result.exit_code == 0 and "overdue: 1" in result.output
-        assert "overdue: 0" in runner.invoke(args=["sweep"]).output
+        assert result.exit_code == 0 and "overdue_transfers: 1" in result.output
+        assert "overdue_transfers: 0" in runner.invoke(args=["sweep"]).output
     assert rows(Transfer, id=tid)[0].state == "overdue"
 
 

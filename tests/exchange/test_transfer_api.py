@@ -254,7 +254,7 @@ def test_the_receipt_and_the_letters_receipt_part_name_the_same_addressee(api, w
     tid, _member = submit(api, world)
     assert api("b_clerk").post(f"/t/{B}/transfers/{tid}/accept").status_code == 200
     assert api("b_clerk").post(f"/t/{B}/transfers/{tid}/arrive",
-                               {"arrived_on": date.today().isoformat()}).status_code == 200
+                               {"arrived_on": clock.today().isoformat()}).status_code == 200
     letter = "".join(pdf_text(api("a_clerk").get(f"/t/{A}/transfers/{tid}/letter.pdf").data).split())
     receipt = "".join(pdf_text(api("a_clerk").get(f"/t/{A}/transfers/{tid}/receipt.pdf").data).split())
     in_letter = re.search(r"（回执联）.*?号(.+?)：", letter).group(1)

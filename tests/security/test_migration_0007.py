@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from portal.core import clock
 from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
@@ -31,7 +32,7 @@ def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
     app = create_app(settings)
     try:
         with app.app_context():
-            upgrade(revision="0004")
+            upgrade(revision="0011")  # the revision before 0007
             from portal.tenancy.loader import sync_folder
             sync_folder(app.config["TENANTS_DIR"])
             make = factories.Factory(app)
@@ -50,7 +51,7 @@ def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
                 db.session.commit()
                 letter_id = letter.id
             with cross_tenant():
-                today = date.today()
+                today = clock.today()
                 ended = Agreement(tenant_id=ta, other_tenant_id=tb, origin_org_id=a_org.id, host_org_id=b_org.id,
                                   proposed_by_side="host", scope="all_in_area", duties_host=[], duties_origin=[],
                                   report_every="month", starts_on=today - timedelta(days=100), ends_on=today,

@@ -43,7 +43,7 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
                     REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
     app = create_app(settings)
     with app.app_context():
-        upgrade(revision="0004")
+        upgrade(revision="0009")  # the revision before 0011
         from portal.tenancy.loader import sync_folder
         sync_folder(app.config["TENANTS_DIR"])
         make = factories.Factory(app)
@@ -81,6 +81,6 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
         with tenant_scope(tid):
             assert db.session.execute(db.select(DuesPayment.month)).scalars().all() == ["2026-08"]
         db.session.remove()
-        downgrade(revision="0004")
+        downgrade(revision="0009")
         db.session.remove()
         db.engine.dispose()

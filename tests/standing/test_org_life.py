@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 import time_machine
 
+from portal.core import clock
 from portal.standing.models import OrgLifeRecord
 from portal.standing.services import kind_of_activity
 from tests.exchange.conftest import A, B, C, world  # noqa: F401 - the exchange's three-tenant fixture
@@ -59,7 +60,7 @@ def test_activity_text_maps_to_a_kind():
 @time_machine.travel(NOW, tick=False)
 def test_host_attendance_counts_as_org_life_on_the_origin(client, world, exchange_api):  # noqa: F811
     m = world.member()
-    today = date.today()
+    today = clock.today()
     body = {"host_org": world.code("b_branch"), "members": [m.id], "ends_on": date(today.year + 1, 12, 31).isoformat()}
     aid = exchange_api("a_clerk").post(f"/t/{A}/agreements", body).get_json()["id"]
     assert exchange_api("b_clerk").post(f"/t/{B}/agreements/{aid}/countersign").status_code == 200
