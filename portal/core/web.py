@@ -3,11 +3,13 @@ answers (HTML for pages, the api.md JSON shape for /api/), and the template cont
 from datetime import datetime
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import refresh as refresh_locale
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.auth.access import Unauthenticated, authorize_request, public
+
 from portal.core import clock, labels
 from portal.core.errors import PortalError
 from portal.extensions import db
@@ -41,6 +43,7 @@ def init_app(app):
         # Reset per request: tests (and CLI code) may serve several requests in one app context.
         g.tenant_code = None
         g.tenant = None
+        refresh_locale()  # Flask-Babel keeps the locale on the app context
         if values and "tenant" in values:
             g.tenant_code = values.pop("tenant")
 

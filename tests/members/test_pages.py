@@ -15,7 +15,7 @@ from portal.members import idnumber, services
 from portal.members.models import Contact, Member, RelationshipHold
 from portal.tenancy.context import cross_tenant
 from tests.conftest import login, scope
-from tests.factories import id_number
+from tests.factories import id_number, last_month
 from tests.members.conftest import count_members
 
 
@@ -307,7 +307,7 @@ def test_edit_a_member(make, client, chaoyang, clerk, new_member):
     with scope("110105"):
         number = services.id_number_of(member)
     assert f'value="{number}"' in body  # editors work with the whole number
-    data = form_data(chaoyang["other"], id_number=number, name="新名", version="1", dues_paid_through="2026-10")
+    data = form_data(chaoyang["other"], id_number=number, name="新名", version="1", dues_paid_through=last_month())
     resp = client.post(f"/t/110105/members/{member.id}/edit", data=data)
     assert resp.status_code == 302
     with scope("110105"):
@@ -321,11 +321,11 @@ def test_stale_edit_answers_409_and_changes_nothing(make, client, chaoyang, cler
         number = services.id_number_of(member)
     first = client.post(f"/t/110105/members/{member.id}/edit",
                         data=form_data(chaoyang["first"], id_number=number, name="甲改", version="1",
-                                       dues_paid_through="2026-10"))
+                                       dues_paid_through=last_month()))
     assert first.status_code == 302
     second = client.post(f"/t/110105/members/{member.id}/edit",
                          data=form_data(chaoyang["first"], id_number=number, name="乙改", version="1",
-                                        dues_paid_through="2026-10"))
+                                        dues_paid_through=last_month()))
     assert second.status_code == 409
     assert "该党员信息已被他人修改，本次修改没有保存" in text(second)
     with scope("110105"):

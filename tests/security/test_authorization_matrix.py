@@ -92,6 +92,29 @@ EXPECTED = {
     "reports.stats": "read", "api.stats": "read",
     "auth.users": "manage_users", "auth.reset_password": "manage_users", "auth.set_role": "manage_users",
     "audit.index": "audit",
+    # Two-step login and sessions: the person's own; ending another user's sessions manages users.
+    "auth.login_second_factor": "public", "auth.twofactor_begin": "login", "auth.twofactor_confirm": "login",
+    "auth.twofactor_disable": "login", "auth.end_other_sessions": "login", "auth.end_sessions": "manage_users",
+    # Background jobs: a tenant's own list; queues and failed jobs for the platform.
+    "jobs.index": "read", "platform_jobs.platform_index": "platform", "platform_jobs.platform_retry": "platform",
+    # The work list.
+    "worklist.index": "read", "worklist.greeting": "read", "worklist.region": "upper", "api.api_worklist": "read",
+    # A member's standing: read by every role of the tenant, recorded by those who edit the register.
+    "standing.dues": "read", "standing.add_dues": "edit_register", "standing.delete_dues": "edit_register",
+    "standing.org_life": "read", "standing.add_org_life": "edit_register", "standing.delete_org_life": "edit_register",
+    "standing.certificates": "read", "standing.issue_certificate": "edit_register",
+    "standing.check_certificate": "edit_register", "standing.return_certificate": "edit_register",
+    "standing.certificates_due": "read", "standing.activities": "read", "standing.create_activity": "edit_register",
+    "standing.activity": "read", "standing.add_attendees": "edit_register", "standing.remove_attendee": "edit_register",
+    "standing.points": "read", "standing.publish_print": "read", "standing.publish_xlsx": "read",
+    "api.standing_dues": "read", "api.standing_dues_create": "edit_register", "api.standing_dues_delete": "edit_register",
+    "api.standing_org_life": "read", "api.standing_org_life_create": "edit_register",
+    "api.standing_certificates": "read", "api.standing_certificate_issue": "edit_register",
+    "api.standing_certificate_check": "edit_register", "api.standing_certificate_return": "edit_register",
+    "api.standing_certificates_due": "read", "api.standing_activities": "read",
+    "api.standing_activity_create": "edit_register", "api.standing_activity": "read",
+    "api.standing_attendees": "read", "api.standing_attendees_add": "edit_register",
+    "api.standing_attendee_remove": "edit_register", "api.standing_points": "read",
 }
 
 

@@ -122,7 +122,9 @@ def test_yearly_points_below_12_and_the_half_year_list(client, county, roster):
         assert Decimal(str(r[4])) == h2.get(mid, Decimal(0)) and Decimal(str(r[5])) == year.get(mid, Decimal(0))
         assert r[7] == ("已达标" if year.get(mid, 0) >= 12 else f"差{(Decimal(12) - year.get(mid, Decimal(0))).quantize(Decimal('0.1'))}分")
     page = client.get(f"/t/{T}/standing/points/publish?year=2026&half=2").get_data(as_text=True)
-    assert "@page { size: A4 portrait;" in page and "thead { display: table-header-group; }" in page
+    assert "/static/print-points.css" in page  # the policy allows no inline style: the print sheet is served
+    sheet = client.get("/static/print-points.css").get_data(as_text=True)
+    assert "@page { size: A4 portrait;" in sheet and "thead { display: table-header-group; }" in sheet
     assert "北京市朝阳区流动党员2026年下半年学习积分公示" in page and page.count("<tr class=") == N
     assert "统计期间：2026-07-01 至 2026-12-31" in page
 

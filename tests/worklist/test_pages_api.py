@@ -120,7 +120,8 @@ def test_greeting_letter_for_a_political_birthday(client, world, frozen):
     assert f"/t/{A}/worklist/greetings/{m.id}" in page
     letter = client.get(f"/t/{A}/worklist/greetings/{m.id}").get_data(as_text=True)
     assert "亲爱的李红同志" in letter and "2026年12月6日是您加入中国共产党15周年的政治生日" in letter
-    assert "朝阳区某街道党支部" in letter and "@page { size: A4" in letter
+    assert "朝阳区某街道党支部" in letter and "/static/print-greeting.css" in letter
+    assert "@page { size: A4" in client.get("/static/print-greeting.css").get_data(as_text=True)
     assert client.get(f"/t/{A}/worklist/greetings/999999").status_code == 404
 
 
