@@ -1,13 +1,10 @@
 """Browser tests: the app served on 127.0.0.1 by a real HTTP server in a thread, driven by
 Playwright in Debian's chromium (never a downloaded browser). CSRF is on, as in production."""
-import os
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -20,17 +17,6 @@ def live_server(clean_app):
     server.shutdown()
     thread.join(timeout=5)
     clean_app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh installs it)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from portal.extensions import db
 from portal.letters.models import Letter, LetterBatch
 from tests.conftest import scope
-from tests.e2e.conftest import browser, live_server, login, page  # noqa: F401  (fixtures)
+from tests.e2e.conftest import live_server, login, page  # noqa: F401  (fixtures)
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,6 @@
 """The seal prints as drawn: its SVG rasterized by a browser and the seal area of a rendered letter
 (pdftoppm) are compared pixel by pixel, and the seal never lies over the date line."""
 import io
-import os
 import re
 import subprocess
 import tempfile
@@ -15,8 +14,6 @@ from portal.letters.render import ROOT, Renderer
 from tests.letters.test_render import sample
 
 SEAL = ROOT / "tenants" / "110105" / "seal.svg"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SIZE = 200          # compared at 200 x 200 pixels
 SEAL_MM = 40        # letters.css: .stamp .seal
 
@@ -51,20 +48,15 @@ def _mask(image: Image.Image) -> list[bool]:
     return [_red(p) for p in image.resize((SIZE, SIZE), Image.BILINEAR).getdata()]
 
 
-@pytest.fixture(scope="module")
-def browser_seal() -> Image.Image:
-    """The seal as a browser draws it, cut to the drawn ink."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh installs it)")
-    from playwright.sync_api import sync_playwright
+@pytest.fixture
+def browser_seal(browser) -> Image.Image:
+    """The seal as a browser draws it, cut to the drawn ink (the suite's one chromium)."""
     markup = SEAL.read_text("utf-8")
     markup = re.sub(r'width="[^"]*" height="[^"]*"', 'width="800" height="800"', markup, count=1)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 800, "height": 800})
-        page.set_content(f'<body style="margin:0;background:#fff">{markup}</body>')
-        png = page.screenshot(clip={"x": 0, "y": 0, "width": 800, "height": 800})
-        browser.close()
+    page = browser.new_page(viewport={"width": 800, "height": 800})
+    page.set_content(f'<body style="margin:0;background:#fff">{markup}</body>')
+    png = page.screenshot(clip={"x": 0, "y": 0, "width": 800, "height": 800})
+    page.close()
     image = Image.open(io.BytesIO(png)).convert("RGB")
     return image.crop(_red_box(image))
 
