@@ -2,11 +2,10 @@
 from flask import g, request
 
 from portal.api.blueprint import bp
-from portal.api.util import json_body, listing
+from portal.api.util import as_of_arg, json_body, listing
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
 from portal.core.errors import ValidationFailed
-from portal.core.parsing import parse_date
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import services
@@ -17,17 +16,6 @@ READ_ONLY = ("id", "holds_relationship", "age")  # answered, never written
 
 def _member_dict(member) -> dict:
     return services.to_dict(member, reveal_id=services.may_see_id(g.principal))
-
-
-def _as_of():
-    raw = request.args.get("as_of", "")
-    try:
-        as_of = parse_date(raw) if raw else None
-    except ValueError:
-        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
-    if as_of is not None and not 1900 <= as_of.year <= 2999:
-        raise ValidationFailed({"as_of": _("日期无效")})
-    return as_of
 
 
 def _check_keys(data: dict, allowed: tuple) -> None:
@@ -49,7 +37,7 @@ def _holds_flag(value) -> bool:
 def members_list():
     args = request.args
     filters = {key: args.get(key, "") for key in ("q", "direction", "org", "contact", "dues")}
-    query = services.search(g.principal, as_of=_as_of(), **filters)
+    query = services.search(g.principal, as_of=as_of_arg(), **filters)
     return listing(query, _member_dict)
 
 

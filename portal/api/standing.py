@@ -3,12 +3,10 @@ portal.standing.services."""
 from flask import g, request
 
 from portal.api.blueprint import bp
-from portal.api.util import json_body, listing, page_args
+from portal.api.util import as_of_arg, json_body, listing, page_args
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
-from portal.core.errors import ValidationFailed
 from portal.extensions import db
-from portal.i18n import _
 from portal.members import services as members
 from portal.standing import services
 
@@ -101,22 +99,10 @@ def standing_certificate_return(member_id, cert_id):
     return services.certificate_to_dict(cert)
 
 
-def _as_of():
-    from portal.core.parsing import parse_date
-    raw = request.args.get("as_of", "")
-    try:
-        as_of = parse_date(raw) if raw else None
-    except ValueError:
-        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
-    if as_of is not None and not 1950 <= as_of.year <= 2999:
-        raise ValidationFailed({"as_of": _("日期无效")})
-    return as_of
-
-
 @bp.get("/t/<tenant>/certificates/due")
 @permission(READ)
 def standing_certificates_due():
-    as_of = _as_of()
+    as_of = as_of_arg()
 
     def row(cert):
         return {**services.certificate_to_dict(cert, as_of),

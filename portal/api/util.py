@@ -2,7 +2,9 @@
 from flask import request
 
 from portal.core.errors import ValidationFailed
+from portal.core.parsing import parse_date
 from portal.extensions import db
+from portal.i18n import _
 
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # beyond this the SQL offset would overflow; no list is that long
@@ -30,3 +32,15 @@ def listing(query, to_dict, default_per_page: int = 20) -> dict:
     page, per_page = page_args(default_per_page)
     result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     return {"items": [to_dict(x) for x in result.items], "total": result.total, "page": page}
+
+
+def as_of_arg():
+    """The optional ?as_of= date of a list (None when absent)."""
+    raw = request.args.get("as_of", "")
+    try:
+        as_of = parse_date(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
+    if as_of is not None and not 1900 <= as_of.year <= 2999:
+        raise ValidationFailed({"as_of": _("日期无效")})
+    return as_of
