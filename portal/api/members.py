@@ -47,7 +47,7 @@ def members_create():
     data = json_body()
     _check_keys(data, services.FIELDS + ("holds_relationship",))
     holds = _holds_flag(data.get("holds_relationship"))
-    member = services.create(g.principal, data, holds_relationship=holds)
+    member = services.create(g.principal, data, holds_relationship=holds, asked_by_person=True)
     db.session.commit()
     return _member_dict(member), 201
 

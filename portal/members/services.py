@@ -15,7 +15,7 @@ from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, Valid
 from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
 from portal.i18n import _
-from portal.members import idnumber
+from portal.members import idnumber, lookups
 from portal.members.models import (ACTIVE, CATEGORIES, CONTACT_CHANNELS, DIRECTION_KEYS, DIRECTIONS, EDUCATION_SYNONYMS, EDUCATIONS,
                                    LEGACY_CONTACT_CHANNELS, MOVE_REASONS, SEXES, TRANSFERRED, Contact, Member,
                                    RelationshipHold)
@@ -267,6 +267,17 @@ def holder(id_hash: str) -> tuple[RelationshipHold, Organization, Tenant] | None
         return hold, org, tenant
 
 
+def _answer_holder(principal, number: str, id_hash: str) -> None:
+    """Refuse a number held in another tenant, as a charged and audited lookup."""
+    found = holder(id_hash)
+    if found is None or found[0].tenant_id == principal.tenant.id:
+        return
+    message = holder_message(found[1], found[2])
+    lookups.charge(principal.user, [principal.tenant.id])
+    lookups.audit(principal.user, [principal.tenant.id], number, message, via="register")
+    raise HeldElsewhere(message)
+
+
 def holder_message(org: Organization, tenant: Tenant) -> str:
     contact = "，".join(x for x in (org.contact_name, org.contact_phone) if x)
     return _("该身份证号的组织关系已由 %(t)s %(o)s 持有%(c)s", t=tenant.name, o=org.name,
@@ -336,14 +347,20 @@ def _duplicate_in_tenant(id_hash: str, exclude_id: int | None = None) -> Member 
     return db.session.execute(query).scalars().first()
 
 
-def create(principal, data: dict, *, holds_relationship: bool = True) -> Member:
+def create(principal, data: dict, *, holds_relationship: bool = True, asked_by_person: bool = False) -> Member:
     """Register a member. `holds_relationship=False` registers an incoming member whose relationship
-    stays with the origin (co-management): no hold is claimed, so no conflict arises."""
+    stays with the origin (co-management): no hold is claimed, so no conflict arises.
+
+    `asked_by_person`: the page and the API answer a person, and naming the organization that holds
+    the number elsewhere is a registry lookup like any other, so it is charged to the lookup budget
+    and audited, before anything is written (the audit entry commits at once)."""
     values = clean(data)
     if not holds_relationship and values["direction"] != "流入":
         raise ValidationFailed({"holds_relationship": _("只有流入党员可以选择组织关系不转入")})
     _check_org_allowed(principal, values["_org"])
     id_hash = crypto.keyed_hash(values["id_number"])
+    if holds_relationship and asked_by_person:
+        _answer_holder(principal, values["id_number"], id_hash)
     dup = _duplicate_in_tenant(id_hash)
     if dup is not None:
         raise ValidationFailed({"id_number": _("本县区台账中已有此身份证号：%(n)s（%(o)s）", n=dup.name,

@@ -197,7 +197,7 @@ def create():
     data = form.member_data()
     holds = not form.not_transferred.data
     try:
-        member = services.create(principal, data, holds_relationship=holds)
+        member = services.create(principal, data, holds_relationship=holds, asked_by_person=True)
     except services.HeldElsewhere as exc:
         db.session.rollback()
         _put_errors(form, exc)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.jobs.queue import wait
+from portal.members.models import Member
 from portal.roster import services as roster
 from tests.conftest import login, scope, tenant
 from tests.factories import id_number
@@ -167,3 +168,22 @@ def test_a_few_conflicts_name_the_holder_and_are_audited(make):
     assert [e["row"] for e in errors] == [2, 3]
     assert all("江宁区乙方持有支部" in e["message"] for e in errors)
     assert len(_lookup_audit(A)) == 2
+
+
+def test_registering_a_number_held_elsewhere_is_a_charged_and_audited_lookup(make, client):
+    """Was: the register form and API named the holding organization of any number, free of the
+    budget and of the trail. Now the refusal is one lookup like the others."""
+    number, _ = _target(make)
+    a_org = make.org(A, name="朝阳区登记党支部")
+    clerk = make.user(A, "clerk", username="a-registrar")
+    auth = {"Authorization": f"Bearer {make.token(clerk)}"}
+    body = {"name": "试探", "sex": "男", "education": "本科", "joined_on": "2015-07-01", "org": a_org.code,
+            "direction": "流入", "id_number": number}
+    first = client.post("/api/v1/t/110105/members", json=body, headers=auth)
+    assert first.status_code == 409 and "江宁区乙方党支部" in first.get_json()["error"]["fields"]["id_number"]
+    trail = _lookup_audit(A)
+    assert len(trail) == 1 and trail[0].after["via"] == "register" and number not in str(trail[0].after)
+    statuses = [client.post("/api/v1/t/110105/members", json=body, headers=auth).status_code for _ in range(12)]
+    assert statuses.count(429) >= 3  # the user's budget (10 a minute) is spent by the probes
+    with scope(A):
+        assert db.session.execute(select(db.func.count()).select_from(Member)).scalar_one() == 0
