@@ -4,7 +4,8 @@ import pytest
 from portal import create_app
 from portal.config import DEV_FIELD_KEY, DEV_SECRET, UnsafeConfiguration
 
-STRONG = {"SECRET_KEY": "s3cr3t-" + "x" * 40, "FIELD_KEY": "f13ld-" + "y" * 40}
+STRONG = {"SECRET_KEY": "s3cr3t-" + "x" * 40, "FIELD_KEY": "f13ld-" + "y" * 40,
+          "PUBLIC_BASE_URL": "https://portal.example.gov.cn"}
 
 
 @pytest.fixture(autouse=True)
