@@ -105,12 +105,9 @@ def add_dues(member_id):
     form = DuesForm()
     try:
         payment = services.record_dues(g.principal, member, form.values())
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:  # 400 or 409, as the error says
         _refused(exc, form)
-        return _dues_page(_member(member_id), form, 400)
-    except Conflict as exc:
-        _refused(exc, form)
-        return _dues_page(_member(member_id), form, 409)
+        return _dues_page(_member(member_id), form, exc.status)
     db.session.commit()
     flash(_("已登记 %(m)s 党费，党费交至 %(t)s", m=payment.month, t=member.dues_paid_through), "success")
     if request.form.get("next") == "member":
@@ -193,12 +190,9 @@ def issue_certificate(member_id):
     form = CertificateForm()
     try:
         cert = services.issue_certificate(g.principal, member, form.values())
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:  # 400 or 409, as the error says
         _refused(exc, form)
-        return _certificates_page(_member(member_id), form, 400)
-    except Conflict as exc:
-        _refused(exc, form)
-        return _certificates_page(_member(member_id), form, 409)
+        return _certificates_page(_member(member_id), form, exc.status)
     db.session.commit()
     flash(_("已发放活动证 %(n)s", n=cert.number), "success")
     return redirect(url_for("standing.certificates", member_id=member.id))
