@@ -2,6 +2,7 @@
 set (make test does both when PostgreSQL answers). On PostgreSQL the app connects as an ordinary
 role that owns its database, so the forced row-level-security policies bind it."""
 import os
+import time
 import subprocess
 import uuid
 
@@ -37,9 +38,12 @@ def _pg_database(worker: str) -> str:
     role = "portal_test"
     name = f"portal_test_{worker}_{uuid.uuid4().hex[:6]}"
     with admin.connect() as conn:
+        # Workers start together on a fresh server: one creates the role, the others wait for it.
+        conn.execute(text("SELECT pg_advisory_lock(4242)"))
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if not exists:
             conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        conn.execute(text("SELECT pg_advisory_unlock(4242)"))
         # Leftovers of earlier runs; a database still in use belongs to a run in progress (another
         # checkout or terminal with the same worker id) and is left alone.
         for (old,) in conn.execute(text(
@@ -107,15 +111,28 @@ def _start_worker(database_url: str, queue: str):
                             stdout=subprocess.DEVNULL, stderr=None)
 
 
+def _truncate(names: str) -> None:
+    # The rq worker may still be finishing the previous test's job; PostgreSQL then picks one of
+    # the two as a deadlock victim, and the truncate is simply tried again.
+    from sqlalchemy.exc import OperationalError
+    for attempt in range(5):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as e:
+            if "deadlock" not in str(e) or attempt == 4:
+                raise
+            time.sleep(0.5)
+
+
 def _clean(app):
     with app.app_context():
         from sqlalchemy import inspect
         existing = set(inspect(db.engine).get_table_names())
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         if db.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _truncate(", ".join(t.name for t in tables))
         else:
             with db.engine.begin() as conn:
                 for t in tables:

@@ -13,18 +13,14 @@ Revises: 0011
 import sqlalchemy as sa
 from alembic import op
 
+from portal.tenancy import rls
+
 revision = "0007"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 FINISHED = ("done", "rejected")
-
-
-def _cross_tenant():
-    # The tables carry forced row-level security; a data migration reads and writes every tenant.
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("SELECT set_config('portal.cross_tenant', 'on', true)")
 
 
 def _reseal(table: str, column: str, convert) -> None:
@@ -76,8 +72,12 @@ def _freeze_ended_agreements() -> None:
 
 
 def upgrade():
+    with rls.every_tenant(op.get_bind()):
+        _seal_at_rest()
+
+
+def _seal_at_rest():
     from portal.core.crypto import seal_bytes
-    _cross_tenant()
     with op.batch_alter_table("roster_imports") as batch:
         batch.alter_column("content", existing_type=sa.LargeBinary(), nullable=True)
     op.execute(sa.text("UPDATE roster_imports SET content = NULL WHERE state IN ('done', 'rejected')"))
@@ -88,8 +88,12 @@ def upgrade():
 
 
 def downgrade():
+    with rls.every_tenant(op.get_bind()):
+        _open_at_rest()
+
+
+def _open_at_rest():
     from portal.core.crypto import open_bytes
-    _cross_tenant()
 
     def unseal(value: bytes) -> bytes | None:
         return open_bytes(value)

@@ -117,13 +117,12 @@ def upgrade():
 
 
 def _backfill():
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        # The register is behind forced RLS; the backfill reads and writes every tenant's rows.
-        op.execute("SELECT set_config('portal.cross_tenant', 'on', true)")
-        registered_on = "CAST(created_at AS DATE)"
-    else:
-        registered_on = "date(created_at)"
+    with rls.every_tenant(op.get_bind()):
+        _copy_from_register()
+
+
+def _copy_from_register():
+    registered_on = "CAST(created_at AS DATE)" if op.get_bind().dialect.name == "postgresql" else "date(created_at)"
     op.execute(
         "INSERT INTO dues_payments (tenant_id, member_id, month, created_at) "
         "SELECT tenant_id, id, dues_paid_through, CURRENT_TIMESTAMP FROM members "

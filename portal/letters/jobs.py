@@ -37,8 +37,9 @@ def render_job(job, letter_ids=(), requested_at=None):
             db.select(Letter).filter_by(id=letter_id).with_for_update()).scalar_one_or_none()
         if letter is None:
             skipped += 1
+        # Times are kept to the second: a letter rendered in the second of the request is rendered again.
         elif services._needs_render(letter) or (since is not None and (letter.rendered_at is None
-                                                                         or letter.rendered_at < since)):
+                                                                         or letter.rendered_at <= since)):
             try:
                 services.render_letter(letter)
                 rendered += 1

@@ -11,6 +11,8 @@ from contextvars import ContextVar
 
 CROSS = "cross"
 _current: ContextVar = ContextVar("portal_tenant", default=None)
+# Under `cross_tenant()`, the one tenant whose personal rows (the register, contacts) stay readable.
+_acting: ContextVar = ContextVar("portal_acting_tenant", default=None)
 
 
 class TenantContextMissing(RuntimeError):
@@ -30,6 +32,12 @@ def context_value():
     return _current.get()
 
 
+def acting_tenant_id() -> int | None:
+    """The tenant the code acts for: the current one, or the one a cross-tenant block acts in."""
+    value = _current.get()
+    return value if isinstance(value, int) else _acting.get()
+
+
 def _sync_database():
     # Imported late: the context is used by the scoping events inside the extension module.
     from portal.tenancy.scoping import sync_session_settings
@@ -37,13 +45,14 @@ def _sync_database():
 
 
 @contextmanager
-def _scope(value):
-    token = _current.set(value)
+def _scope(value, acting=None):
+    token, acting_token = _current.set(value), _acting.set(acting)
     _sync_database()
     try:
         yield
     finally:
         _current.reset(token)
+        _acting.reset(acting_token)
         _sync_database()
 
 
@@ -53,9 +62,13 @@ def tenant_scope(tenant_id: int):
     return _scope(tenant_id)
 
 
-def cross_tenant():
-    """Explicitly read or write across tenants (exchange, registry, loaders)."""
-    return _scope(CROSS)
+def cross_tenant(acting_for: int | None = None):
+    """Explicitly read or write across tenants (exchange, registry, loaders).
+
+    The database keeps personal rows (rls.PERSONAL_TABLES) closed across tenants: inside the block
+    only those of the tenant the code acts for stay readable, `acting_for` or else the tenant that
+    was current when the block was entered (a request keeps its own register in view)."""
+    return _scope(CROSS, acting_for if acting_for is not None else acting_tenant_id())
 
 
 def enter_request_tenant(tenant_id: int) -> None:

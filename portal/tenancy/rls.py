@@ -10,6 +10,8 @@ transaction, so code that must read another tenant's member says which tenant it
 (`tenant_scope`), and a session that merely turns `portal.cross_tenant` on sees none of them.
 """
 
+from contextlib import contextmanager
+
 POLICY = (
     "current_setting('portal.cross_tenant', true) = 'on' "
     "OR tenant_id = NULLIF(current_setting('portal.tenant_id', true), '')::integer"
@@ -54,6 +56,25 @@ def restore_personal_tables(op) -> None:
         return
     for table in PERSONAL_TABLES:
         _replace(op, table, POLICY)
+
+
+@contextmanager
+def every_tenant(conn):
+    """Let a data migration (given its connection, `op.get_bind()`) read and write every tenant's rows.
+
+    Migrations run as the tables' owner, whom the policies bind only because they are forced:
+    FORCE is lifted on the personal tables for the migration's transaction (DDL is transactional
+    in PostgreSQL, so a failed migration leaves it as it was) and the cross flag opens the rest."""
+    from sqlalchemy import text
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("SELECT set_config('portal.cross_tenant', 'on', true)"))
+    for table in PERSONAL_TABLES:
+        conn.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
+    yield
+    for table in PERSONAL_TABLES:
+        conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
 
 
 def grant_app_role(op, role: str) -> None:

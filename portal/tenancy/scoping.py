@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_l
 from sqlalchemy import ForeignKey, Integer
 
 from portal.tenancy.context import (
-    CROSS, TenantContextMissing, context_value, current_tenant_id,
+    CROSS, TenantContextMissing, acting_tenant_id, context_value, current_tenant_id,
 )
 
 
@@ -72,9 +72,9 @@ def _stamp_tenant(session, flush_context, instances):
 
 
 def _settings_sql():
-    value = context_value()
+    value, acting = context_value(), acting_tenant_id()
     return {
-        "t": str(value) if isinstance(value, int) else "",
+        "t": str(acting) if acting is not None else "",
         "c": "on" if value == CROSS else "off",
     }
 

@@ -88,7 +88,8 @@ def current_sets(tenant: Tenant, as_of: date) -> dict:
 def rebuild(tenant: Tenant, as_of: date) -> dict:
     """Bring one tenant's stored items in line with today's rules, in one transaction."""
     added = removed = 0
-    with cross_tenant():  # transfers and agreements are read from both sides, each filtered to tid
+    # Transfers and agreements are read from both sides, each filtered to tid; the register is tid's own.
+    with cross_tenant(acting_for=tenant.id):
         if db.session.get_bind().dialect.name == "postgresql":
             # Every rule compares whole sets, which hash joins do in one pass. With statistics that
             # lag behind (just after a large import, or rows this very transaction inserted) the

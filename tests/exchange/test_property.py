@@ -40,7 +40,7 @@ def _reset():
     if db.engine.dialect.name == "postgresql":
         # TRUNCATE: the personal tables open to no cross-tenant context, and the audit trail
         # refuses DELETE (append-only trigger); the test role owns the tables.
-        db.session.execute(db.text(f"TRUNCATE {', '.join(names)}"))
+        db.session.execute(db.text(f"TRUNCATE {', '.join(names)} CASCADE"))
         db.session.commit()
     else:
         with cross_tenant():

@@ -124,7 +124,7 @@ def test_redis_down_then_back(make, ctx):
         done = _until(lambda: (j := _job(job_id)).state in ("done", "failed") and j, timeout=90,
                       what="the job kept in the outbox")
         assert done.state == "done", done.error
-        with cross_tenant():
+        with cross_tenant(acting_for=make.tenant(A).id):  # the register is read in its tenant
             assert db.session.execute(select(OutboxEntry).filter_by(job_id=job_id)).first() is None
             from portal.members.models import Member
             assert db.session.execute(select(Member.name).where(Member.name == "任务测试党员")).scalar_one()

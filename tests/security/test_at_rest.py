@@ -22,7 +22,7 @@ HEADERS = "姓名,性别,身份证号,学历,入党日期,所在支部,流动方
 
 
 def _raw(sql: str, **params):
-    with cross_tenant():
+    with cross_tenant(acting_for=tenant(A).id):  # uploads are personal rows: read in their tenant
         value = db.session.execute(text(sql), params).scalar_one()
     db.session.rollback()
     return None if value is None else bytes(value)

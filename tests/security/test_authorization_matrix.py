@@ -321,8 +321,11 @@ def _sweep_as(make, clean_app, role: str, extra_markers, org_name=None):
     world = sweep.build_world(make)
     org = None
     if org_name:
+        from types import SimpleNamespace
         with sweep.tenant_scope(sweep._tenant(A).id):
-            org = db.session.execute(db.select(sweep._org_model()).filter_by(name=org_name)).scalar_one()
+            # Only the id leaves the tenant's scope: on PostgreSQL the row cannot be refreshed outside it.
+            org = SimpleNamespace(id=db.session.execute(
+                db.select(sweep._org_model().id).filter_by(name=org_name)).scalar_one())
         db.session.rollback()
     user = make.user(A, role, username=f"sweep-a-{role}", org=org)
     world.a_user, world.a_token, world.a_username = user, make.token(user), user.username

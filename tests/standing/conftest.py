@@ -13,13 +13,19 @@ from tests.factories import id_number
 T = "110105"
 
 
+def in_county():
+    """Cross-tenant reads acting in the county, whose register the database opens to them."""
+    from portal.tenancy.models import Tenant
+    return cross_tenant(acting_for=db.session.execute(db.select(Tenant.id).filter_by(code=T)).scalar_one())
+
+
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
 def plain(obj):
     from sqlalchemy import inspect
-    with cross_tenant():
+    with in_county():
         return SimpleNamespace(**{a.key: getattr(obj, a.key) for a in inspect(obj).mapper.column_attrs})
 
 
@@ -64,13 +70,13 @@ def api(client, county, who="clerk"):
 
 
 def rows(model, **filters):
-    with cross_tenant():
+    with in_county():
         query = db.select(model).filter_by(**filters).order_by(model.id)
         return db.session.execute(query).unique().scalars().all()
 
 
 def member_row(member_id):
     from portal.members.models import Member
-    with cross_tenant():
+    with in_county():
         db.session.expire_all()
         return db.session.get(Member, member_id)

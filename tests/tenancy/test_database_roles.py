@@ -109,6 +109,7 @@ def test_what_the_application_role_can_and_cannot_do(two_roles):
     # …and the portal runs as this role in production.
     from portal import create_app
     settings = {**settings, "ENV_NAME": "production", "SECRET_KEY": "s" * 40, "FIELD_KEY": "f" * 40,
+                "PUBLIC_BASE_URL": "https://portal.example.gov.cn",
                 "SQLALCHEMY_DATABASE_URI": str(engine.url.render_as_string(hide_password=False))}
     app = create_app(settings)
     client = app.test_client()
