@@ -19,7 +19,9 @@ PLAIN_PDF = b"%PDF-1.4 introduction letter 110105198001010011 %%EOF"
 
 
 def _raw(sql, **params):
-    with cross_tenant():
+    from portal.tenancy.models import Tenant
+    a = db.session.execute(db.select(Tenant.id).filter_by(code=A)).scalar_one()
+    with cross_tenant(acting_for=a):  # the uploads are A's personal rows
         value = db.session.execute(text(sql), params).scalar()
     db.session.rollback()
     return None if value is None else bytes(value) if isinstance(value, (bytes, memoryview)) else value
@@ -50,7 +52,7 @@ def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
                                                 "from_org": "甲", "to_org": "乙"}, validity_days=30, render="none")
                 db.session.commit()
                 letter_id = letter.id
-            with cross_tenant():
+            with cross_tenant(acting_for=ta):
                 today = clock.today()
                 ended = Agreement(tenant_id=ta, other_tenant_id=tb, origin_org_id=a_org.id, host_org_id=b_org.id,
                                   proposed_by_side="host", scope="all_in_area", duties_host=[], duties_origin=[],
