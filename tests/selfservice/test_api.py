@@ -240,13 +240,21 @@ def test_an_arrival_claim_waits_for_the_receiver(client, world, api, frozen):
     rid = resp.get_json()["id"]
     assert _report(client, token, session, {"kind": "arrived", "transfer": tid}).status_code == 409
     # The receiver sees "member says arrived" at once; nothing has moved.
-    assert ("self_report_arrived", "transfer", tid, world.org_id("b_branch")) in items(B)
+    assert ("self_report_arrived", "self_report", rid, world.org_id("b_branch")) in items(B)
     assert api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()["state"] == "accepted"
     # The sender cannot confirm it; a third tenant does not see it.
     assert api("a_clerk").post(f"/t/{A}/self-reports/{rid}/approve").status_code == 409
     assert api("c_clerk").post(f"/t/410804/self-reports/{rid}/approve").status_code == 404
     swept(TODAY)
-    assert ("self_report_arrived", "transfer", tid, world.org_id("b_branch")) in items(B)
+    assert ("self_report_arrived", "self_report", rid, world.org_id("b_branch")) in items(B)
+    # The receiver's work list leads to the claim, with "confirm" and "not yet".
+    from tests.conftest import login
+    page_client = client.application.test_client()
+    login(page_client, "b-clerk")
+    worklist = page_client.get(f"/t/{B}/worklist").get_data(as_text=True)
+    assert "自助甲 同志自报已到本组织报到" in worklist and f"/t/{B}/self-reports/{rid}" in worklist
+    claim = page_client.get(f"/t/{B}/self-reports/{rid}").get_data(as_text=True)
+    assert "自助甲" in claim and "确认已报到" in claim and "尚未报到" in claim
     ok = api("b_clerk").post(f"/t/{B}/self-reports/{rid}/approve")
     assert ok.status_code == 200, ok.get_json()
     assert api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()["state"] == "completed"
@@ -264,3 +272,15 @@ def test_the_receiver_may_say_not_yet(client, world, api, frozen):
     assert no.status_code == 200 and no.get_json()["state"] == "rejected"
     assert api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()["state"] == "accepted"
     assert not items(B, "self_report_arrived")
+
+
+def test_the_code_is_limited_per_address_too(client, world, api, frozen):
+    links = [_link(api, _member(world, name=f"限流{i}"))["token"] for i in range(3)]
+    fresh = _member(world, name="限流新")
+    token = _link(api, fresh)["token"]
+    for i in range(10):  # spread over links: no link reaches its own lockout
+        assert _session(client, links[i % 3], "000000").status_code == 401
+    assert _session(client, token, fresh.number[-6:]).status_code == 429
+    other = client.post(f"/api/v1/self/{token}/session", json={"id_last6": fresh.number[-6:]},
+                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 200
