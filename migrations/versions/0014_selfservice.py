@@ -3,6 +3,7 @@
 Revision ID: 0014
 Revises: 0012
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -31,16 +32,27 @@ def upgrade():
         sa.Column("locked_until", sa.DateTime(), nullable=True),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-                                name=op.f("fk_self_service_links_tenant_id_member_id_members")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_self_service_links_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "member_id"],
+            ["members.tenant_id", "members.id"],
+            name=op.f("fk_self_service_links_tenant_id_member_id_members"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_self_service_links_tenant_id_tenants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_self_service_links")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_self_service_links_tenant_id_id")),
-        sa.UniqueConstraint("tenant_id", "token_hash", name=op.f("uq_self_service_links_tenant_id_token_hash")),
+        sa.UniqueConstraint(
+            "tenant_id", "token_hash", name=op.f("uq_self_service_links_tenant_id_token_hash")
+        ),
     )
-    op.create_index(op.f("ix_self_service_links_tenant_id"), "self_service_links", ["tenant_id"], unique=False)
+    op.create_index(
+        op.f("ix_self_service_links_tenant_id"), "self_service_links", ["tenant_id"], unique=False
+    )
     op.create_index("ix_self_service_links_token", "self_service_links", ["token_hash"], unique=False)
-    op.create_index("ix_self_service_links_member", "self_service_links", ["tenant_id", "member_id"], unique=False)
+    op.create_index(
+        "ix_self_service_links_member", "self_service_links", ["tenant_id", "member_id"], unique=False
+    )
     rls.enable(op, "self_service_links")
 
     op.create_table(
@@ -60,11 +72,19 @@ def upgrade():
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False, server_default=""),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-                                name=op.f("fk_self_reports_tenant_id_member_id_members")),
-        sa.ForeignKeyConstraint(["tenant_id", "link_id"], ["self_service_links.tenant_id", "self_service_links.id"],
-                                name=op.f("fk_self_reports_tenant_id_link_id_self_service_links")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_self_reports_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "member_id"],
+            ["members.tenant_id", "members.id"],
+            name=op.f("fk_self_reports_tenant_id_member_id_members"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "link_id"],
+            ["self_service_links.tenant_id", "self_service_links.id"],
+            name=op.f("fk_self_reports_tenant_id_link_id_self_service_links"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_self_reports_tenant_id_tenants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_self_reports")),
         sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_self_reports_tenant_id_id")),
     )

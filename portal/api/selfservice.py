@@ -2,6 +2,7 @@
 
 The member's two routes take no user: the link token is in the path, and the session from
 /session travels as the bearer. A user's API token in that header means nothing there."""
+
 from flask import g, request
 
 from portal.api.blueprint import bp

@@ -6,6 +6,7 @@ self-service")."""
 def init_app(app):
     from portal.selfservice import models  # noqa: F401
     from portal.selfservice.views import bp, link_panel
+
     app.register_blueprint(bp)
     # For the member page (templates/selfservice/_member_panel.html).
     app.add_template_global(link_panel, "selfservice_link_panel")

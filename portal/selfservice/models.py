@@ -2,10 +2,20 @@
 
 The link's secret is stored only as a keyed hash; the row carries its own lockout counter, so
 five wrong codes lock that link whatever address they came from."""
+
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
@@ -24,8 +34,12 @@ KIND_LABELS = {
     RETURNED: lazy("已返乡"),
 }
 RECORDED, PENDING, APPROVED, REJECTED = "recorded", "pending", "approved", "rejected"
-STATE_LABELS = {RECORDED: lazy("已记录"), PENDING: lazy("待审核"), APPROVED: lazy("已确认"),
-                REJECTED: lazy("未通过")}
+STATE_LABELS = {
+    RECORDED: lazy("已记录"),
+    PENDING: lazy("待审核"),
+    APPROVED: lazy("已确认"),
+    REJECTED: lazy("未通过"),
+}
 # The register fields a member may change themselves (api.md `details`).
 DETAIL_FIELDS = ("phone", "address", "employer", "industry", "region")
 
@@ -56,10 +70,13 @@ class SelfServiceLink(TenantScoped, db.Model):
 class SelfReport(TenantScoped, db.Model):
     """One thing a member reported. `values` holds what they sent, `previous` the register's values
     at that moment, so the office compares old and new side by side."""
+
     __tablename__ = "self_reports"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
-        ForeignKeyConstraint(["tenant_id", "link_id"], ["self_service_links.tenant_id", "self_service_links.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "link_id"], ["self_service_links.tenant_id", "self_service_links.id"]
+        ),
         UniqueConstraint("tenant_id", "id"),
         Index("ix_self_reports_state", "tenant_id", "state", "kind"),
         Index("ix_self_reports_transfer", "transfer_id"),

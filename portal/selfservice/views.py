@@ -1,6 +1,7 @@
 """Pages of member self-service: the member's phone pages under /m/<token> (no account), and the
 office's side (issuing links, deciding what members reported). Thin over services.py."""
-from flask import (Blueprint, flash, g, redirect, render_template, request, session, url_for)
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from portal.auth.access import permission, public
 from portal.auth.roles import EDIT_REGISTER, READ
@@ -27,7 +28,9 @@ def _address() -> str:
 
 
 def _gone(status=404, message=None):
-    return render_template("selfservice/gone.html", message=message or _("链接无效或已过期，请联系所在党支部。")), status
+    return render_template(
+        "selfservice/gone.html", message=message or _("链接无效或已过期，请联系所在党支部。")
+    ), status
 
 
 def _session_ref(token):
@@ -39,6 +42,7 @@ def _session_ref(token):
 
 # ---- the member's pages ----
 
+
 @bp.get("/m/<token>")
 @public
 @limiter.shared_limit(PAGE_LIMIT, scope="self-service-page")
@@ -48,7 +52,9 @@ def open(token):
     ref = _session_ref(token)
     if ref is None:
         return render_template("selfservice/code.html", token=token, error=None)
-    return render_template("selfservice/home.html", token=token, info=services.home(ref), fields=DETAIL_FIELDS)
+    return render_template(
+        "selfservice/home.html", token=token, info=services.home(ref), fields=DETAIL_FIELDS
+    )
 
 
 @bp.post("/m/<token>")
@@ -81,9 +87,18 @@ def submit(token):
         answer = services.report(ref, data, _address())
     except PortalError as exc:
         status = exc.status if exc.status in (400, 409) else 400
-        return render_template("selfservice/home.html", token=token, info=services.home(ref), fields=DETAIL_FIELDS,
-                               errors=exc.fields, error=exc.message, form=data), status
-    flash(_("已记录，谢谢！") if answer["state"] == "recorded" else _("已提交，党支部审核后更新。"), "success")
+        return render_template(
+            "selfservice/home.html",
+            token=token,
+            info=services.home(ref),
+            fields=DETAIL_FIELDS,
+            errors=exc.fields,
+            error=exc.message,
+            form=data,
+        ), status
+    flash(
+        _("已记录，谢谢！") if answer["state"] == "recorded" else _("已提交，党支部审核后更新。"), "success"
+    )
     return redirect(url_for("selfservice.open", token=token))
 
 
@@ -96,12 +111,18 @@ def leave(token):
 
 # ---- the office ----
 
+
 def link_panel(member):
     """For the member page: the member's current link and pending reports."""
     link = services.active_link(member)
-    pending = db.session.execute(services.reports_query(g.principal).filter_by(member_id=member.id)).scalars().all()
-    return {"link": link, "pending": pending,
-            "can_edit": g.principal.can(EDIT_REGISTER) and member.status == "active"}
+    pending = (
+        db.session.execute(services.reports_query(g.principal).filter_by(member_id=member.id)).scalars().all()
+    )
+    return {
+        "link": link,
+        "pending": pending,
+        "can_edit": g.principal.can(EDIT_REGISTER) and member.status == "active",
+    }
 
 
 @bp.post("/t/<tenant>/members/<int:member_id>/self-service", endpoint="issue")
@@ -139,8 +160,10 @@ def issue_many():
     chosen = db.session.execute(query.limit(500)).scalars().all()
     issued = services.issue_many(g.principal, chosen)
     db.session.commit()
-    rows = [{"member": m, "url": services.link_url(t), "link": link, "qr_svg": qr.svg_for(services.link_url(t))}
-            for m, t, link in issued]
+    rows = [
+        {"member": m, "url": services.link_url(t), "link": link, "qr_svg": qr.svg_for(services.link_url(t))}
+        for m, t, link in issued
+    ]
     return render_template("selfservice/links.html", rows=rows, today=clock.today())
 
 
@@ -156,19 +179,39 @@ def reports():
         state, status = PENDING, 400
         query = services.reports_query(g.principal)
     pagination = db.paginate(query, page=page_arg(), per_page=20, error_out=False)
-    return render_template("selfservice/reports.html", pagination=pagination, state=state,
-                           names=services.member_names(pagination.items), kinds=KIND_LABELS, states=STATE_LABELS,
-                           field_labels=FIELD_LABELS, can_edit=g.principal.can(EDIT_REGISTER)), status
+    return render_template(
+        "selfservice/reports.html",
+        pagination=pagination,
+        state=state,
+        names=services.member_names(pagination.items),
+        kinds=KIND_LABELS,
+        states=STATE_LABELS,
+        field_labels=FIELD_LABELS,
+        can_edit=g.principal.can(EDIT_REGISTER),
+    ), status
 
 
-FIELD_LABELS = {"phone": lazy("联系电话"), "address": lazy("暂住地址"), "employer": lazy("工作单位"),
-                "industry": lazy("从事行业"), "region": lazy("所在地区"), "note": lazy("说明"), "on": lazy("日期")}
+FIELD_LABELS = {
+    "phone": lazy("联系电话"),
+    "address": lazy("暂住地址"),
+    "employer": lazy("工作单位"),
+    "industry": lazy("从事行业"),
+    "region": lazy("所在地区"),
+    "note": lazy("说明"),
+    "on": lazy("日期"),
+}
 
 
 def _show(row, status=200, error=None):
-    return render_template("selfservice/report.html", row=row, names=services.member_names([row]),
-                           field_labels=FIELD_LABELS, can_edit=g.principal.can(EDIT_REGISTER),
-                           nearby=services.nearby_hosts(row), error=error), status
+    return render_template(
+        "selfservice/report.html",
+        row=row,
+        names=services.member_names([row]),
+        field_labels=FIELD_LABELS,
+        can_edit=g.principal.can(EDIT_REGISTER),
+        nearby=services.nearby_hosts(row),
+        error=error,
+    ), status
 
 
 @bp.get("/t/<tenant>/self-reports/<int:report_id>", endpoint="report")

@@ -306,11 +306,14 @@ def self_reports(tid: int) -> dict:
     receiving organization of the transfer (possibly another tenant's), while the letter is out."""
     def of_members(*kinds):
         return (sa.select(*_columns(SelfReport.id, Member.org_id, None, Member.name, None, Member.id))
-                .join(Member, (Member.tenant_id == SelfReport.tenant_id) & (Member.id == SelfReport.member_id))
+                .join(Member, (Member.tenant_id == SelfReport.tenant_id)
+                      & (Member.id == SelfReport.member_id))
                 .where(SelfReport.tenant_id == tid, SelfReport.state == PENDING, SelfReport.kind.in_(kinds),
                        Member.status == MEMBER_ACTIVE))
-    arrived = (sa.select(*_columns(SelfReport.id, Transfer.to_org_id, Transfer.letter_valid_until, Transfer.member_name))
-               .join(Transfer, (Transfer.tenant_id == SelfReport.tenant_id) & (Transfer.id == SelfReport.transfer_id))
+    columns = _columns(SelfReport.id, Transfer.to_org_id, Transfer.letter_valid_until, Transfer.member_name)
+    arrived = (sa.select(*columns)
+               .join(Transfer, (Transfer.tenant_id == SelfReport.tenant_id)
+                     & (Transfer.id == SelfReport.transfer_id))
                .where(Transfer.other_tenant_id == tid, Transfer.state.in_((ACCEPTED, OVERDUE)),
                       SelfReport.kind == ARRIVED, SelfReport.state == PENDING))
     return {"self_report_details": of_members(DETAILS), "self_report_moved": of_members(MOVED, RETURNED),

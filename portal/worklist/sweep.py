@@ -30,7 +30,8 @@ SUBJECTS = {
     "returned_repeatedly": "transfer", "letter_expiring": "transfer", "letter_overdue": "transfer",
     "agreement_ending": "agreement", "agreement_report_due": "agreement",
     "certificate_check_due": "certificate",
-    "self_report_details": "self_report", "self_report_moved": "self_report", "self_report_arrived": "self_report",
+    "self_report_details": "self_report", "self_report_moved": "self_report",
+    "self_report_arrived": "self_report",
 }
 
 

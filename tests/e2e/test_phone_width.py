@@ -4,6 +4,7 @@ The isolation sweep's world gives tenant B an object of every kind (members, tra
 agreements, standing records, a self-report); B's administrator then opens every GET page of the
 URL map with B's values in chromium at 390×844. Answers that are not HTML pages (PDF, xlsx, zip,
 JSON) are skipped, and so are the printed forms, which are A4 by design (PRINT_PAGES)."""
+
 import pytest
 
 from tests.e2e.conftest import login
@@ -21,6 +22,7 @@ SKIP = {"auth.logout", "static"}
 
 def _url(rule, foreign):
     from tests import test_isolation_sweep as sweep
+
     values = {}
     for name in set(rule.arguments) - set(rule.defaults or {}):
         if name == "tenant":
@@ -44,17 +46,29 @@ def _url(rule, foreign):
 
 def test_every_page_fits_390_px(make, live_server, browser):
     from tests import test_isolation_sweep as sweep
+
     world = sweep.build_world(make)
     from flask import current_app
-    rules = sorted((r for r in current_app.url_map.iter_rules()
-                    if "GET" in r.methods and not r.rule.startswith("/api/") and r.endpoint not in SKIP
-                    and not r.endpoint.endswith(".static") and r.endpoint not in PRINT_PAGES),
-                   key=lambda r: r.rule)
+
+    rules = sorted(
+        (
+            r
+            for r in current_app.url_map.iter_rules()
+            if "GET" in r.methods
+            and not r.rule.startswith("/api/")
+            and r.endpoint not in SKIP
+            and not r.endpoint.endswith(".static")
+            and r.endpoint not in PRINT_PAGES
+        ),
+        key=lambda r: r.rule,
+    )
     context = browser.new_context(viewport={"width": WIDTH, "height": 844}, locale="zh-CN", is_mobile=True)
     page = context.new_page()
     too_wide, unfilled, seen = [], [], 0
     # Logged out first: the login form, /verify and a member's link page; then every page as B's admin.
-    public = [r for r in rules if getattr(current_app.view_functions[r.endpoint], "_access", None) == "public"]
+    public = [
+        r for r in rules if getattr(current_app.view_functions[r.endpoint], "_access", None) == "public"
+    ]
     for rule in public + [None] + rules:
         if rule is None:
             login(page, live_server, "sweep-b-admin", PASSWORD)
@@ -71,12 +85,15 @@ def test_every_page_fits_390_px(make, live_server, browser):
         seen += 1
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
-            culprit = page.evaluate("""w => { const out = [];
+            culprit = page.evaluate(
+                """w => { const out = [];
                 for (const el of document.querySelectorAll('body *')) {
                   const r = el.getBoundingClientRect();
-                  if (r.right > w + 1 && el.children.length === 0) { out.push(el.tagName + '.' + el.className); }
+                  if (r.right > w + 1 && !el.children.length) { out.push(el.tagName + "." + el.className); }
                   if (out.length > 2) break; }
-                return out.join(', '); }""", WIDTH)
+                return out.join(', '); }""",
+                WIDTH,
+            )
             too_wide.append(f"{url} ({rule.endpoint}): {width} px; {culprit}")
     context.close()
     assert unfilled == [], f"URL values this test cannot fill: {unfilled}"

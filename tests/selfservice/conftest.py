@@ -1,4 +1,5 @@
 """Self-service tests reuse the exchange world (tenants A, B, C, their organizations and clerks)."""
+
 from datetime import date, datetime
 
 import pytest

@@ -1,6 +1,7 @@
 """api.md "Member self-service": links issued and revoked by the office, the member's session with
 the last six characters of the ID number (expiry, revocation, lockout), the reports, the office's
 decisions, and isolation: a link never reveals or changes another member."""
+
 from datetime import datetime, timedelta
 
 from portal.extensions import db
@@ -30,7 +31,9 @@ def _session(client, token, code):
 
 
 def _report(client, token, session, body):
-    return client.post(f"/api/v1/self/{token}/reports", json=body, headers={"Authorization": f"Bearer {session}"})
+    return client.post(
+        f"/api/v1/self/{token}/reports", json=body, headers={"Authorization": f"Bearer {session}"}
+    )
 
 
 def _open(client, token, member):
@@ -54,10 +57,16 @@ def test_issue_open_and_masked_record(client, world, api, frozen):
     assert answer.status_code == 200
     data = answer.get_json()
     assert data["expires_in"] == 1800 and data["session"]
-    assert data["member"] == {"name": "自**", "org": "朝阳区某街道党支部", "direction": "流出",
-                              "dues_paid_through": data["member"]["dues_paid_through"], "last_contact_on": "2026-01-10"}
+    assert data["member"] == {
+        "name": "自**",
+        "org": "朝阳区某街道党支部",
+        "direction": "流出",
+        "dues_paid_through": data["member"]["dues_paid_through"],
+        "last_contact_on": "2026-01-10",
+    }
     # Only the hash of the token is stored.
     from portal.selfservice.models import SelfServiceLink
+
     rows = _row(SelfServiceLink, world.tenant_ids[A], member_id=m.id)
     assert len(rows) == 1 and body["token"] not in rows[0].token_hash
 
@@ -65,6 +74,7 @@ def test_issue_open_and_masked_record(client, world, api, frozen):
 def test_expiry_follows_the_tenant_setting(client, world, api, frozen):
     m = _member(world)
     from portal.tenancy.models import Tenant
+
     db.session.get(Tenant, world.tenant_ids[A]).self_service_days = 30
     db.session.commit()
     token = _link(api, m)["token"]
@@ -83,8 +93,15 @@ def test_revocation_and_a_new_link_end_the_old(client, world, api, frozen):
     assert _session(client, first, m.number[-6:]).status_code == 404
     assert _report(client, first, session, {"kind": "reachable"}).status_code == 404
     session2 = _open(client, second, m)
-    assert api("a_clerk").client.delete(f"/api/v1/t/{A}/members/{m.id}/self-service",
-                                        headers={"Authorization": f"Bearer {world.tokens['a_clerk']}"}).status_code == 204
+    assert (
+        api("a_clerk")
+        .client.delete(
+            f"/api/v1/t/{A}/members/{m.id}/self-service",
+            headers={"Authorization": f"Bearer {world.tokens['a_clerk']}"},
+        )
+        .status_code
+        == 204
+    )
     assert _session(client, second, m.number[-6:]).status_code == 404
     assert _report(client, second, session2, {"kind": "reachable"}).status_code == 404
     assert client.get(f"/m/{second}").status_code == 404
@@ -102,11 +119,18 @@ def test_five_wrong_codes_lock_the_link_for_an_hour(client, world, api, frozen):
     assert _session(client, token, "12345X").status_code == 429
     # Locked: even the right code is refused, from this or any address.
     assert _session(client, token, m.number[-6:]).status_code == 429
-    assert client.post(f"/api/v1/self/{token}/session", json={"id_last6": m.number[-6:]},
-                       environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 429
+    assert (
+        client.post(
+            f"/api/v1/self/{token}/session",
+            json={"id_last6": m.number[-6:]},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        ).status_code
+        == 429
+    )
     frozen.move_to(datetime(2026, 12, 1, 11, 1))
     assert _session(client, token, m.number[-6:]).status_code == 200
     from portal.audit.models import AuditEntry
+
     actions = [e.action for e in _row(AuditEntry, world.tenant_ids[A], object_id=str(m.id))]
     assert actions.count("self_service_wrong_code") == 5 and "self_service_open" in actions
 
@@ -143,8 +167,11 @@ def test_reachable_takes_the_member_off_the_lost_list_at_once(client, world, api
     lost = api("a_clerk").get(f"/t/{A}/members", query_string={"contact": "lost"}).get_json()
     assert m.id not in [x["id"] for x in lost["items"]]
     from portal.audit.models import AuditEntry
+
     entry = [e for e in _row(AuditEntry, world.tenant_ids[A], action="self_report_reachable")][0]
-    assert entry.username == f"self-service link {entry.after['link']}" and entry.after["address"] == "127.0.0.1"
+    assert (
+        entry.username == f"self-service link {entry.after['link']}" and entry.after["address"] == "127.0.0.1"
+    )
     # The branch is told.
     notes = api("a_clerk").get(f"/t/{A}/notifications").get_json()
     assert any("自助甲 同志通过自助链接报平安" in (n.get("message") or "") for n in notes.get("items", []))
@@ -176,11 +203,16 @@ def test_details_wait_for_the_branch_then_change_the_register(client, world, api
     assert not items(A, "self_report_details")
     assert api("a_clerk").post(f"/t/{A}/self-reports/{rid}/approve").status_code == 409
     # Survives the sweep while pending, disappears once decided.
-    rid2 = _report(client, token, session, {"kind": "details", "address": "南京市江宁区某路1号"}).get_json()["id"]
+    rid2 = _report(client, token, session, {"kind": "details", "address": "南京市江宁区某路1号"}).get_json()[
+        "id"
+    ]
     swept(TODAY)
     assert ("self_report_details", "self_report", rid2, world.org_id("a_branch")) in items(A)
     assert api("a_clerk").post(f"/t/{A}/self-reports/{rid2}/reject", json={}).status_code == 400
-    assert api("a_clerk").post(f"/t/{A}/self-reports/{rid2}/reject", json={"reason": "地址不详"}).status_code == 200
+    assert (
+        api("a_clerk").post(f"/t/{A}/self-reports/{rid2}/reject", json={"reason": "地址不详"}).status_code
+        == 200
+    )
     swept(TODAY)
     assert not items(A, "self_report_details")
 
@@ -195,8 +227,12 @@ def test_a_link_never_reveals_or_changes_another_member(client, world, api, froz
     session = _open(client, token_mine, mine)
     assert _report(client, token_other, session, {"kind": "reachable"}).status_code == 401
     # Whatever the body names, the report concerns the link's member.
-    resp = _report(client, token_mine, session, {"kind": "details", "phone": "13600000000", "member": other.id,
-                                                  "id": other.id})
+    resp = _report(
+        client,
+        token_mine,
+        session,
+        {"kind": "details", "phone": "13600000000", "member": other.id, "id": other.id},
+    )
     assert resp.status_code == 201
     reports = _row(SelfReport, world.tenant_ids[A])
     assert [r.member_id for r in reports] == [mine.id]
@@ -208,13 +244,18 @@ def test_moved_and_returned_reach_the_branch(client, world, api, frozen):
     m = _member(world)
     token = _link(api, m)["token"]
     session = _open(client, token, m)
-    moved = _report(client, token, session, {"kind": "moved", "region": "江苏省南京市江宁区", "address": "开发区"})
+    moved = _report(
+        client, token, session, {"kind": "moved", "region": "江苏省南京市江宁区", "address": "开发区"}
+    )
     assert moved.status_code == 201 and moved.get_json()["state"] == "pending"
     back = _report(client, token, session, {"kind": "returned", "note": "已回京"})
     assert back.status_code == 201
     assert {(k, sid) for k, st, sid, _ in items(A) if st == "self_report"} == {
-        ("self_report_moved", moved.get_json()["id"]), ("self_report_moved", back.get_json()["id"])}
+        ("self_report_moved", moved.get_json()["id"]),
+        ("self_report_moved", back.get_json()["id"]),
+    }
     from tests.conftest import login
+
     login(client, "a-clerk")
     page = client.get(f"/t/{A}/self-reports/{moved.get_json()['id']}").get_data(as_text=True)
     assert "江宁开发区流动党员党支部" in page  # a host of the joint registry in the county named
@@ -249,6 +290,7 @@ def test_an_arrival_claim_waits_for_the_receiver(client, world, api, frozen):
     assert ("self_report_arrived", "self_report", rid, world.org_id("b_branch")) in items(B)
     # The receiver's work list leads to the claim, with "confirm" and "not yet".
     from tests.conftest import login
+
     page_client = client.application.test_client()
     login(page_client, "b-clerk")
     worklist = page_client.get(f"/t/{B}/worklist").get_data(as_text=True)
@@ -267,7 +309,9 @@ def test_the_receiver_may_say_not_yet(client, world, api, frozen):
     m = _member(world)
     tid = _accepted_transfer(api, world, m)
     token = _link(api, m)["token"]
-    rid = _report(client, token, _open(client, token, m), {"kind": "arrived", "transfer": tid}).get_json()["id"]
+    rid = _report(client, token, _open(client, token, m), {"kind": "arrived", "transfer": tid}).get_json()[
+        "id"
+    ]
     no = api("b_clerk").post(f"/t/{B}/self-reports/{rid}/reject", json={"reason": "未见本人"})
     assert no.status_code == 200 and no.get_json()["state"] == "rejected"
     assert api("a_clerk").get(f"/t/{A}/transfers/{tid}").get_json()["state"] == "accepted"
@@ -281,6 +325,9 @@ def test_the_code_is_limited_per_address_too(client, world, api, frozen):
     for i in range(10):  # spread over links: no link reaches its own lockout
         assert _session(client, links[i % 3], "000000").status_code == 401
     assert _session(client, token, fresh.number[-6:]).status_code == 429
-    other = client.post(f"/api/v1/self/{token}/session", json={"id_last6": fresh.number[-6:]},
-                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    other = client.post(
+        f"/api/v1/self/{token}/session",
+        json={"id_last6": fresh.number[-6:]},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
     assert other.status_code == 200

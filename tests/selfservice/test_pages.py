@@ -1,5 +1,6 @@
 """The pages without a browser: the member's pages answer 404/401/429 as the API does and work
 without script; the office's member panel, links for all outgoing members, the list of reports."""
+
 import re
 
 from portal.extensions import db
@@ -20,7 +21,9 @@ def _member(world, name="页面党员"):
 def _issue(client, member):
     resp = client.post(f"/t/{A}/members/{member.id}/self-service")
     assert resp.status_code == 200
-    return re.search(r'id="self-link-url" value="[^"]*/m/([A-Za-z0-9_-]{32})"', resp.get_data(as_text=True)).group(1)
+    return re.search(
+        r'id="self-link-url" value="[^"]*/m/([A-Za-z0-9_-]{32})"', resp.get_data(as_text=True)
+    ).group(1)
 
 
 def test_member_pages_refuse_and_lock_like_the_api(client, world, frozen):
@@ -82,8 +85,13 @@ def test_links_for_all_outgoing_members(client, world, frozen):
     tokens = re.findall(r"/m/([A-Za-z0-9_-]{32})", page)
     assert len(set(tokens)) == 2
     with tenant_scope(world.tenant_ids[A]):
-        live = db.session.execute(db.select(SelfServiceLink.member_id).filter(
-            SelfServiceLink.revoked_at.is_(None))).scalars().all()
+        live = (
+            db.session.execute(
+                db.select(SelfServiceLink.member_id).filter(SelfServiceLink.revoked_at.is_(None))
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(live) == sorted([a.id, b.id])
     assert client.post(f"/t/{A}/self-service/links", data={"org": "nonexistent"}).status_code == 302
     login(client, "a-viewer")

@@ -2,6 +2,7 @@
 enters it, reports "I am reachable" and a new phone number; the branch then sees the contact (the
 member is off the 失联 list) and the pending change, approves it, and the register shows the new
 phone. Each page of the flow fits the phone's width."""
+
 import re
 
 import pytest
@@ -19,8 +20,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     pg = context.new_page()
     yield pg
     context.close()
@@ -32,11 +34,16 @@ def _fits(page):
 
 
 def test_a_member_reports_on_a_phone_and_the_branch_approves(make, live_server, browser, phone):  # noqa: F811
-    top = make.org(A, name="朝阳区流动人员党委", kind="基层党委", contact_name="王书记", contact_phone="010-65091234")
-    branch = make.org(A, name="朝阳区某街道党支部", parent=top, contact_name="李支书", contact_phone="13800000001")
+    top = make.org(
+        A, name="朝阳区流动人员党委", kind="基层党委", contact_name="王书记", contact_phone="010-65091234"
+    )
+    branch = make.org(
+        A, name="朝阳区某街道党支部", parent=top, contact_name="李支书", contact_phone="13800000001"
+    )
     number = id_number(A, serial=77)
-    member = make.member(A, branch, name="手机党员", id_number=number, phone="13911112222",
-                         last_contact_on="2025-01-10")
+    member = make.member(
+        A, branch, name="手机党员", id_number=number, phone="13911112222", last_contact_on="2025-01-10"
+    )
     make.user(A, "clerk", username="phone-clerk")
     office = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
 
@@ -61,7 +68,9 @@ def test_a_member_reports_on_a_phone_and_the_branch_approves(make, live_server, 
     phone.fill("#id_last6", number[-6:])
     phone.click("#self-code-form button[type=submit]")
     assert "手*** 同志，您好" in phone.inner_text("#self-record")
-    assert "138****" not in phone.inner_text("#self-record") and "139****2222" in phone.inner_text("#self-record")
+    assert "138****" not in phone.inner_text("#self-record") and "139****2222" in phone.inner_text(
+        "#self-record"
+    )
     _fits(phone)
     phone.click("#self-reachable button")
     assert "已记录" in phone.inner_text("main")
