@@ -14,6 +14,10 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+SELF_REPORTS_POLICY = (
+    f"{rls.OWN_TENANT_ONLY} OR (current_setting('portal.cross_tenant', true) = 'on' AND kind = 'arrived')"
+)
+
 
 def upgrade():
     with op.batch_alter_table("tenants") as batch:
@@ -91,8 +95,16 @@ def upgrade():
     op.create_index(op.f("ix_self_reports_tenant_id"), "self_reports", ["tenant_id"], unique=False)
     op.create_index("ix_self_reports_state", "self_reports", ["tenant_id", "state", "kind"], unique=False)
     op.create_index("ix_self_reports_transfer", "self_reports", ["transfer_id"], unique=False)
-    # Arrival claims are read by the receiving tenant beside the transfer (cross-tenant, as transfers are).
     rls.enable(op, "self_reports")
+    if op.get_bind().dialect.name == "postgresql":
+        # What members report (phones, addresses) stays closed to cross-tenant blocks, like the
+        # register; only arrival claims, which carry a date and nothing personal, are read by the
+        # receiving tenant beside the transfer.
+        op.execute("DROP POLICY IF EXISTS tenant_isolation ON self_reports")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON self_reports USING ({SELF_REPORTS_POLICY}) "
+            f"WITH CHECK ({SELF_REPORTS_POLICY})"
+        )
 
 
 def downgrade():

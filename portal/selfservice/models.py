@@ -69,7 +69,10 @@ class SelfServiceLink(TenantScoped, db.Model):
 
 class SelfReport(TenantScoped, db.Model):
     """One thing a member reported. `values` holds what they sent, `previous` the register's values
-    at that moment, so the office compares old and new side by side."""
+    at that moment, so the office compares old and new side by side.
+
+    On PostgreSQL the rows are readable in their own tenant only, like the register, except arrival
+    claims (a date, nothing personal), which the receiving tenant reads beside the transfer."""
 
     __tablename__ = "self_reports"
     __table_args__ = (

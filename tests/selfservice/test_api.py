@@ -331,3 +331,29 @@ def test_the_code_is_limited_per_address_too(client, world, api, frozen):
         environ_base={"REMOTE_ADDR": "10.1.2.3"},
     )
     assert other.status_code == 200
+
+
+def test_what_members_report_stays_closed_to_cross_tenant_blocks(client, world, api, frozen):
+    """On PostgreSQL: a details change (a phone, an address) is read in its own tenant only; an
+    arrival claim (a date) is what the receiving tenant reads beside the transfer."""
+    if db.engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("row-level security is PostgreSQL's")
+    from portal.tenancy.context import cross_tenant
+
+    m = _member(world)
+    tid = _accepted_transfer(api, world, m)
+    token = _link(api, m)["token"]
+    session = _open(client, token, m)
+    details = _report(client, token, session, {"kind": "details", "phone": "13700001111"}).get_json()["id"]
+    arrived = _report(client, token, session, {"kind": "arrived", "transfer": tid}).get_json()["id"]
+    db.session.rollback()
+    with cross_tenant(acting_for=world.tenant_ids[B]):
+        seen = set(db.session.execute(db.select(SelfReport.id)).scalars())
+    db.session.rollback()
+    assert seen == {arrived}
+    with cross_tenant(acting_for=world.tenant_ids[A]):
+        seen = set(db.session.execute(db.select(SelfReport.id)).scalars())
+    db.session.rollback()
+    assert seen == {details, arrived}
