@@ -84,6 +84,9 @@ PARAMS = {
     # a workflow step in the URL: every step of transfers and agreements is probed
     "step": ("values", ["accept", "return", "resubmit", "cancel", "arrive", "reissue", "countersign", "decline",
                         "terminate"]),
+    "report_id": "self_report",
+    # a member's self-service link: public by design; probed with a token that names nothing
+    "token": ("value", "ghost-self-service-token-0000000"),
     "year": ("value", clock.today().year), "fmt": ("value", "xlsx"), "format": ("value", "xlsx"),
 }
 # Generic names (<id>, <code>) are read by the path segment before them.
@@ -190,9 +193,28 @@ def build_world(make) -> World:
     _import_object(foreign, notes, b_user)
     member_markers.append("乙方导入党员")
     _standing_objects(foreign, notes, member_markers, b_user=b_user, b_member=b_members[0], b_branch=b_branch)
+    _selfservice_objects(foreign, notes, member_markers, b_user=b_user, b_member=b_members[0])
     _settle()
     return World(a_user=a_user, a_token=a_token, a_names=["甲方党员一", "甲方党员二"], foreign=foreign,
                  member_markers=member_markers, org_markers=org_markers, notes=notes)
+
+
+def _selfservice_objects(foreign, notes, member_markers, *, b_user, b_member):
+    """A self-service link of a B member and a details change the member reported through it."""
+    try:
+        from portal.selfservice import services as selfservice
+    except ImportError:
+        notes.append("no portal.selfservice: no foreign self-report")
+        return
+    tb = _tenant(B)
+    with tenant_scope(tb.id):
+        pb = _principal(b_user, B)
+        token, _link = selfservice.issue(pb, members.get(pb, b_member.id))
+        db.session.commit()
+    ref = selfservice.find(token)
+    foreign["self_report"] = selfservice.report(ref, {"kind": "details", "phone": "13955509999",
+                                                      "employer": "乙方自助新单位"})["id"]
+    member_markers += ["13955509999", "乙方自助新单位", token]
 
 
 def _has_table(name: str) -> bool:

@@ -2,7 +2,8 @@
 import importlib
 
 # One module per feature; each adds its routes to the shared blueprint.
-MODULES = ("orgs", "members", "roster", "exchange", "letters", "reports", "worklist", "standing")
+MODULES = ("orgs", "members", "roster", "exchange", "letters", "reports", "worklist", "standing",
+           "selfservice")
 
 
 def init_app(app):

@@ -56,3 +56,14 @@ document.addEventListener('click', function (ev) {
   }
   dir.addEventListener('change', sync); sync();
 })();
+// "Copy link" (self-service links sent by WeChat or SMS by hand): the field stays selectable without script.
+document.addEventListener('click', function (ev) {
+  var btn = ev.target.closest('[data-copy]');
+  if (!btn) { return; }
+  var field = document.querySelector(btn.dataset.copy);
+  if (!field) { return; }
+  field.select();
+  var done = function () { btn.textContent = btn.dataset.copied || btn.textContent; };
+  if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand('copy'); done(); }); }
+  else { document.execCommand('copy'); done(); }
+});

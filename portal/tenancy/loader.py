@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.tenancy.models import Tenant
 
 FIELDS = ("name", "province", "city", "parent_region", "committee", "letter_prefix", "letter_numbers",
-          "letter_validity_days", "reply_deadline_days", "lost_contact_months",
+          "letter_validity_days", "reply_deadline_days", "lost_contact_months", "self_service_days",
           "address", "phone", "fax", "postcode", "seal")
 
 
@@ -21,7 +21,7 @@ class TenantFileError(ValueError):
 TEXT_LIMITS = {"name": 60, "province": 30, "city": 30, "parent_region": 6, "committee": 80, "letter_prefix": 10,
                "address": 200, "phone": 40, "fax": 40, "postcode": 10, "seal": 200}
 DAY_LIMITS = {"letter_validity_days": (1, 90, 30), "reply_deadline_days": (1, 90, 15),
-              "lost_contact_months": (1, 24, 6)}
+              "lost_contact_months": (1, 24, 6), "self_service_days": (1, 730, 180)}
 
 
 def read_tenant_file(path: Path) -> dict:

@@ -25,6 +25,8 @@ class Tenant(db.Model):
     letter_validity_days: Mapped[int] = mapped_column(Integer, default=30)
     reply_deadline_days: Mapped[int] = mapped_column(Integer, default=15)
     lost_contact_months: Mapped[int] = mapped_column(Integer, default=6)
+    # How long a member's self-service link stays valid.
+    self_service_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     fax: Mapped[str] = mapped_column(String(40), default="")

@@ -16,7 +16,8 @@ from portal.tenancy.scoping import TenantScoped
 # api.md's kinds, most urgent first (the list is ordered by this rank, then by due date).
 KINDS = (
     "reply_overdue", "letter_overdue", "reply_due", "letter_expiring", "awaiting_other_side",
-    "returned_repeatedly", "removal_candidate", "suspension_candidate", "lost_contact",
+    "returned_repeatedly", "self_report_arrived", "self_report_details", "self_report_moved",
+    "removal_candidate", "suspension_candidate", "lost_contact",
     "abroad_contact_due", "no_dues_6m", "no_org_life_6m", "certificate_check_due", "agreement_ending",
     "agreement_report_due", "political_birthday",
 )
@@ -38,8 +39,11 @@ KIND_LABELS = {
     "agreement_ending": lazy("共管协议即将到期"),
     "agreement_report_due": lazy("共管协议待通报"),
     "political_birthday": lazy("政治生日"),
+    "self_report_details": lazy("党员报告信息变更"),
+    "self_report_arrived": lazy("党员自报已报到"),
+    "self_report_moved": lazy("党员报告再次流动或返乡"),
 }
-SUBJECT_TYPES = ("member", "transfer", "agreement", "certificate")
+SUBJECT_TYPES = ("member", "transfer", "agreement", "certificate", "self_report")
 
 
 class WorkItem(TenantScoped, db.Model):

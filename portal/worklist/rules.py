@@ -39,6 +39,7 @@ from portal.members.models import ACTIVE as MEMBER_ACTIVE
 from portal.members.models import Member
 from portal.members.rules import month_index, months_before, ym
 from portal.orgs.models import Organization
+from portal.selfservice.models import ARRIVED, DETAILS, MOVED, PENDING, RETURNED, SelfReport
 from portal.standing.models import ActivityCertificate, OrgLifeRecord
 
 REPLY_DUE_SOON_DAYS = 3
@@ -296,3 +297,24 @@ def certificates_due(tid: int, as_of: date):
                   & (Member.id == ActivityCertificate.member_id))
             .where(ActivityCertificate.tenant_id == tid, ActivityCertificate.returned_on.is_(None),
                    Member.status == MEMBER_ACTIVE, base <= certificate_check_bound(as_of)))
+
+
+# ---- what members reported through their self-service link (portal/selfservice) ----
+
+def self_reports(tid: int) -> dict:
+    """Pending reports: a details change or a move for the member's branch; an arrival claim for the
+    receiving organization of the transfer (possibly another tenant's), while the letter is out."""
+    def of_members(*kinds):
+        return (sa.select(*_columns(SelfReport.id, Member.org_id, None, Member.name, None, Member.id))
+                .join(Member, (Member.tenant_id == SelfReport.tenant_id)
+                      & (Member.id == SelfReport.member_id))
+                .where(SelfReport.tenant_id == tid, SelfReport.state == PENDING, SelfReport.kind.in_(kinds),
+                       Member.status == MEMBER_ACTIVE))
+    columns = _columns(SelfReport.id, Transfer.to_org_id, Transfer.letter_valid_until, Transfer.member_name)
+    arrived = (sa.select(*columns)
+               .join(Transfer, (Transfer.tenant_id == SelfReport.tenant_id)
+                     & (Transfer.id == SelfReport.transfer_id))
+               .where(Transfer.other_tenant_id == tid, Transfer.state.in_((ACCEPTED, OVERDUE)),
+                      SelfReport.kind == ARRIVED, SelfReport.state == PENDING))
+    return {"self_report_details": of_members(DETAILS), "self_report_moved": of_members(MOVED, RETURNED),
+            "self_report_arrived": arrived}

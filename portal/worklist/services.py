@@ -124,6 +124,12 @@ def summary(item: WorkItem, today: date | None = None) -> str:
         return _("共管协议 %(a)s 将于 %(due)s 到期", a=name, due=due.isoformat())
     if k == "agreement_report_due":
         return _("共管协议 %(a)s 应于 %(due)s 前向对方通报情况", a=name, due=due.isoformat())
+    if k == "self_report_details":
+        return _("%(n)s 同志通过自助链接报告联系方式等信息变更，请核对后确认", n=name)
+    if k == "self_report_moved":
+        return _("%(n)s 同志报告再次流动或已返乡，请办理转接、共管或结束流出登记", n=name)
+    if k == "self_report_arrived":
+        return _("%(n)s 同志自报已到本组织报到，请确认报到或告知尚未报到", n=name)
     if k == "political_birthday":
         return _("%(due)s 是 %(n)s 同志入党 %(y)d 周年纪念日", n=name, y=n or 0, due=due.isoformat())
     return name
@@ -135,6 +141,8 @@ def link(item: WorkItem) -> str:
         return url_for("exchange.transfer", transfer_id=item.subject_id)
     if item.subject_type == "agreement":
         return url_for("exchange.agreement", agreement_id=item.subject_id)
+    if item.subject_type == "self_report":
+        return url_for("selfservice.report", report_id=item.subject_id)
     if item.kind == "political_birthday":
         return url_for("worklist.greeting", member_id=item.member_id)
     return url_for("members.show", member_id=item.member_id or item.subject_id)

@@ -30,6 +30,8 @@ SUBJECTS = {
     "returned_repeatedly": "transfer", "letter_expiring": "transfer", "letter_overdue": "transfer",
     "agreement_ending": "agreement", "agreement_report_due": "agreement",
     "certificate_check_due": "certificate",
+    "self_report_details": "self_report", "self_report_moved": "self_report",
+    "self_report_arrived": "self_report",
 }
 
 
@@ -82,6 +84,7 @@ def current_sets(tenant: Tenant, as_of: date) -> dict:
     sets["agreement_ending"] = rules.agreements_ending(tid, as_of)
     sets["agreement_report_due"] = rules.agreement_reports(tid, as_of)
     sets["political_birthday"] = rules.political_birthdays(tid, as_of)
+    sets.update(rules.self_reports(tid))
     return sets
 
 
@@ -104,6 +107,17 @@ def rebuild(tenant: Tenant, as_of: date) -> dict:
             .group_by(WorkItem.kind)).all())
         db.session.commit()
     return {"added": added, "removed": removed, "notified": notified, "counts": counts}
+
+
+def rebuild_kinds(tenant: Tenant, as_of: date, kinds) -> None:
+    """Bring only these kinds of one tenant's list up to date, at once (a member's report must not
+    wait for tonight's sweep); the new items are announced like the sweep's."""
+    with cross_tenant(acting_for=tenant.id):
+        sets = current_sets(tenant, as_of)
+        for kind in kinds:
+            _sync(tenant.id, kind, SUBJECTS.get(kind, "member"), sets[kind], as_of)
+        _announce(tenant.id)
+        db.session.commit()
 
 
 def _sync(tid: int, kind: str, subject_type: str, current, as_of: date) -> tuple[int, int]:

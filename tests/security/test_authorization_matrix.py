@@ -115,6 +115,17 @@ EXPECTED = {
     "api.standing_activity_create": "edit_register", "api.standing_activity": "read",
     "api.standing_attendees": "read", "api.standing_attendees_add": "edit_register",
     "api.standing_attendee_remove": "edit_register", "api.standing_points": "read",
+    # Member self-service: the member's pages and API take the link (and its second factor), no account;
+    # the office issues links and decides what members reported.
+    "selfservice.open": "public", "selfservice.unlock": "public", "selfservice.submit": "public",
+    "selfservice.leave": "public", "api.self_service_session": "public", "api.self_service_report": "public",
+    "selfservice.issue": "edit_register", "selfservice.revoke": "edit_register",
+    "selfservice.issue_many": "edit_register",
+    "selfservice.reports": "read", "selfservice.report": "read", "selfservice.approve": "edit_register",
+    "selfservice.reject": "edit_register",
+    "api.self_service_issue": "edit_register", "api.self_service_revoke": "edit_register",
+    "api.self_reports_list": "read", "api.self_report_approve": "edit_register",
+    "api.self_report_reject": "edit_register",
 }
 
 
