@@ -4,7 +4,8 @@ Access logs (the development server's, gunicorn's) print the request line with i
 where searches (`?q=`) and lookups (`?id_number=`) travel; exception texts may quote a row. Rather
 than trusting every logger and format, a log-record factory scrubs each record once, as it is made,
 whatever logger or handler later writes it: query strings go, and anything shaped like an ID number
-or a phone number is replaced.
+or a phone number is replaced. So is a member's personal self-service link (/m/<token>,
+/api/v1/self/<token>/…): the path itself is the first factor.
 """
 import logging
 import re
@@ -13,11 +14,13 @@ QUERY = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]*")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+SELF_LINK = re.compile(r"(/(?:m|api/v1/self)/)[A-Za-z0-9_-]{16,}")
 REDACTED = "[已隐去]"
 
 
 def scrub(text: str) -> str:
     text = QUERY.sub(lambda m: m.group(1) + "?" + REDACTED, text)
+    text = SELF_LINK.sub(lambda m: m.group(1) + REDACTED, text)
     text = ID_NUMBER.sub(REDACTED, text)
     text = MOBILE.sub(REDACTED, text)
     return LANDLINE.sub(REDACTED, text)

@@ -115,6 +115,9 @@ def test_no_id_number_phone_or_search_term_reaches_a_log_line(make, clean_app, c
                 "h": "10.0.0.1", "r": f"GET /api/v1/t/{A}/members?q=13712345678 HTTP/1.1", "s": "200"})
             logging.getLogger("portal.test").warning("member %s phone %s tel %s", number, "13712345678",
                                                      "025-52345678")
+            link = "Q3k9xVbT0pLmN2aZ7rYw1sUe4hGdFcBj"  # the shape of a self-service link's token
+            logging.getLogger("gunicorn.access").info('"%s"', f"GET /m/{link} HTTP/1.1")
+            logging.getLogger("gunicorn.access").info('"%s"', f"POST /api/v1/self/{link}/session HTTP/1.1")
             try:
                 raise ValueError(f"row with {number}")
             except ValueError:
@@ -124,5 +127,6 @@ def test_no_id_number_phone_or_search_term_reaches_a_log_line(make, clean_app, c
         thread.join(timeout=10)
     lines = caplog.text + "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "/api/v1/registry/lookup?" in lines and "GET /api/v1/t/110105/members?" in lines  # it did log
-    for secret in (number, "13712345678", "52345678", "赵日志", quote("赵日志"), "秘密搜索词", quote("秘密搜索词")):
+    assert "GET /m/[已隐去]" in lines and "/api/v1/self/[已隐去]/session" in lines
+    for secret in (number, "13712345678", "52345678", "赵日志", quote("赵日志"), "秘密搜索词", quote("秘密搜索词"), link):
         assert secret not in lines, secret
