@@ -21,7 +21,9 @@ class Config:
     FIELD_KEY = DEV_FIELD_KEY
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
     # Parameters (phones, names, search terms) stay out of SQL error messages and their logs.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
+    # pool_pre_ping: after a database restart the first request gets a fresh connection instead
+    # of a stale one's error.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True, "pool_pre_ping": True}
     REDIS_URL = ""
     TENANTS_DIR = str(ROOT / "tenants")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
