@@ -78,7 +78,7 @@ def _held_elsewhere(number: str, direction: str) -> dict | None:
         number, _born = idnumber.validate(number)
     except idnumber.InvalidIdNumber:
         return None
-    found = services.holder(crypto.keyed_hash(number))
+    found = services.holder(crypto.keyed_hashes(number))
     if found is None or found[2].id == g.tenant.id:
         return None
     _hold, org, tenant = found
