@@ -53,12 +53,28 @@ def archived_tables():
     return [t for t in db.metadata.sorted_tables if t.name in names and t.name not in SKIPPED]
 
 
+def _as_server_user(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: under root (a container) the server runs as `postgres`."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
 class PrivatePostgres:
     """A PostgreSQL 15 of the test's own: initdb into a temporary folder, pg_ctl on a free port."""
 
-    def __init__(self, folder: Path):
-        self.folder, self.port = folder, free_port()
-        self.data = folder / "pgdata"
+    def __init__(self):
+        import tempfile
+        self.port = free_port()
+        # Its own temporary folder (pytest's are private to the user running the tests).
+        self.folder = Path(tempfile.mkdtemp(prefix="portal-faults-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self.data = self.folder / "pgdata"
+
+    def remove(self):
+        self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
     def admin_url(self) -> str:
@@ -68,24 +84,24 @@ class PrivatePostgres:
         return f"postgresql://{role}@127.0.0.1:{self.port}/{database}"
 
     def init(self):
-        subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                        "--no-sync", "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+        subprocess.run(_as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                                        "--no-sync", "-E", "UTF8", "--locale=C"]), check=True, capture_output=True)
         return self
 
     def start(self):
-        subprocess.run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-l",
-                        str(self.folder / "pg.log"), "-o",
-                        f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        "-c shared_buffers=16MB -c max_connections=40", "start"],
+        subprocess.run(_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-l",
+                                        str(self.folder / "pg.log"), "-o",
+                                        f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                                        "-c fsync=off -c shared_buffers=16MB -c max_connections=40", "start"]),
                        check=True, capture_output=True)
         return self
 
     def stop(self, mode: str = "fast"):
-        subprocess.run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+        subprocess.run(_as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
                        capture_output=True)
 
     def psql(self, sql: str, database: str = "postgres"):
-        subprocess.run([str(PG_BIN.parent / "bin" / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+        subprocess.run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
                         "-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True)
 
     def app_database(self, name: str = "portal") -> str:
