@@ -99,6 +99,10 @@ class Stats:
                 self.errors.append(f"{what}: {status}")
 
 
+RUNNING = threading.Event()  # cleared while the memory is sampled at rest
+RUNNING.set()
+
+
 def user_loop(base: str, person: dict, pages: bool, stop: threading.Event, stats: Stats, think: float,
               seed: int):
     rng = random.Random(seed)
@@ -155,6 +159,7 @@ def user_loop(base: str, person: dict, pages: bool, stop: threading.Event, stats
             if r is not None and r.status_code == 200:
                 ids = [m["id"] for m in r.json().get("items", [])]
         stop.wait(rng.uniform(0.5, 1.5) * think)
+        RUNNING.wait()
 
 
 def batch_loop(base: str, person: dict, every: float, stop: threading.Event, stats: Stats, jobs: list):
@@ -170,6 +175,7 @@ def batch_loop(base: str, person: dict, every: float, stop: threading.Event, sta
             stats.record("batch", None, time.monotonic() - started)
             stats.errors.append(f"batch: {type(exc).__name__}")
         stop.wait(every)
+        RUNNING.wait()
 
 
 def letter_numbers(env: dict) -> dict:
@@ -210,6 +216,17 @@ def job_states(env: dict, job_ids: list[str]) -> dict:
     return out
 
 
+def wait_idle(env: dict, jobs: list, limit: float = 300) -> None:
+    """Until every batch asked for has finished (at most `limit` seconds), then a few quiet seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        ids = [j["job"] for j in jobs]
+        if not ids or set(job_states(env, ids)) <= {"done", "failed"}:
+            break
+        time.sleep(2)
+    time.sleep(3)
+
+
 def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -229,7 +246,8 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a user's requests")
     parser.add_argument("--batch-every", type=float, default=120)
-    parser.add_argument("--warmup", type=float, default=None, help="seconds before the start memory (default 10%%)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds of load before the start memory (default 10%% of the run, at most 60)")
     parser.add_argument("--database")
     parser.add_argument("--redis")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
@@ -273,24 +291,23 @@ def main() -> int:
         duration = args.minutes * 60
         warmup = args.warmup if args.warmup is not None else min(60.0, duration * 0.1)
         time.sleep(warmup)
+        # Memory is compared at rest: after the warm-up (the first batch rendered) with the load
+        # paused and no job running, and at the end once the load stopped and the batches finished.
+        RUNNING.clear()
+        wait_idle(env, jobs)
         memory_start = {"web": rss_kb_one(web.pid), "worker": rss_kb_one(worker.pid)}
-        print(f"load running; memory after {warmup:.0f}s warm-up: {memory_start}", flush=True)
+        RUNNING.set()
+        print(f"load running; memory at rest after {warmup:.0f}s warm-up: {memory_start}", flush=True)
         while time.monotonic() - started < duration:
             time.sleep(min(30, duration - (time.monotonic() - started)) if duration > 0 else 0)
             print(f"  {time.monotonic() - started:5.0f}s: {stats.count} requests, {len(stats.errors)} errors",
                   flush=True)
-        memory_end = {"web": rss_kb_one(web.pid), "worker": rss_kb_one(worker.pid)}
         stop.set()
         for t in threads:
             t.join(timeout=120)
-        # The last batch asked for finishes (bounded).
-        deadline = time.monotonic() + 300
+        wait_idle(env, jobs)  # the last batch asked for finishes (bounded)
+        memory_end = {"web": rss_kb_one(web.pid), "worker": rss_kb_one(worker.pid)}
         ids = [j["job"] for j in jobs]
-        while time.monotonic() < deadline and ids:
-            states = job_states(env, ids)
-            if set(states) <= {"done", "failed"}:
-                break
-            time.sleep(3)
         states = job_states(env, ids) if ids else {}
         numbers = letter_numbers(env)
         growth = {k: round((memory_end[k] - memory_start[k]) * 100.0 / memory_start[k], 1) if memory_start[k] else None
