@@ -94,15 +94,15 @@ def export_tenant(code: str) -> tuple[bytes, dict]:
         for name, table in meta.items():
             cols = table.c
             if name == "tenants":
-                where = lambda t: t.c.id == tid  # noqa: E731
+                where = lambda t: t.c.id == tid
             elif name == "users":
-                where = lambda t: t.c.id.in_(user_ids)  # noqa: E731
+                where = lambda t: t.c.id.in_(user_ids)
             elif name in USER_TABLES:
-                where = lambda t: t.c.user_id.in_(user_ids)  # noqa: E731
+                where = lambda t: t.c.user_id.in_(user_ids)
             elif "other_tenant_id" in cols:
-                where = lambda t: sa.or_(t.c.tenant_id == tid, t.c.other_tenant_id == tid)  # noqa: E731
+                where = lambda t: sa.or_(t.c.tenant_id == tid, t.c.other_tenant_id == tid)
             elif "tenant_id" in cols:
-                where = lambda t: t.c.tenant_id == tid  # noqa: E731
+                where = lambda t: t.c.tenant_id == tid
             else:
                 continue
             out[name] = _select(conn, table, where)

@@ -91,7 +91,7 @@ def init_app(app):
             return _unexpected(exc)
         try:
             db.session.rollback()
-        except Exception:  # the connection is gone; the pool drops it
+        except Exception:  # noqa: BLE001 - the connection is gone; the pool drops it
             db.session.remove()
         app.logger.warning("database unavailable on %s: %s", request.path, type(exc.orig if
                            isinstance(exc, DBAPIError) else exc).__name__)

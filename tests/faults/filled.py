@@ -18,14 +18,26 @@ def fill(make) -> dict:
     an agreement shared with B (one owned by each side). Returns ids the tests look at."""
     from portal.auth.models import RecoveryCode
     from portal.core import crypto
-    from portal.exchange.models import (Agreement, AgreementMember, Attendance, Notice, Notification, Transfer,
-                                        TransferEvent)
+    from portal.exchange.models import (
+        Agreement,
+        AgreementMember,
+        Attendance,
+        Notice,
+        Notification,
+        Transfer,
+        TransferEvent,
+    )
     from portal.jobs.models import Job
     from portal.letters.models import LetterBatch
     from portal.members import services as members
     from portal.roster.models import RosterImport
-    from portal.standing.models import (ActivityCertificate, DuesPayment, OrgLifeRecord, TrainingActivity,
-                                        TrainingAttendance)
+    from portal.standing.models import (
+        ActivityCertificate,
+        DuesPayment,
+        OrgLifeRecord,
+        TrainingActivity,
+        TrainingAttendance,
+    )
     from portal.worklist.models import WorkItem, WorklistDigest
     top = make.org(A, name="朝阳区流动人员党委", kind="基层党委")
     branch = make.org(A, name="朝阳区某街道党支部", parent=top)

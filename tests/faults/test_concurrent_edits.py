@@ -33,7 +33,7 @@ def test_second_page_save_gets_a_conflict_page_with_both_versions(make, clean_ap
     for client in (first, second):
         page = client.get(f"/t/{A}/members/{member.id}/edit")
         assert 'name="version" type="hidden" value="1"' in page.get_data(as_text=True)
-    common = dict(id_number=number, version="1", dues_paid_through=last_month())
+    common = {"id_number": number, "version": "1", "dues_paid_through": last_month()}
     saved = first.post(f"/t/{A}/members/{member.id}/edit",
                        data=form_data(chaoyang["first"], name="甲改", employer="原单位", **common))
     assert saved.status_code == 302

@@ -23,12 +23,12 @@ from portal.members.models import Member
 from portal.tenancy.context import cross_tenant, tenant_scope
 from tests.conftest import FAST_JOBS, login
 from tests.factories import Factory
-from tests.faults.support import PrivatePostgres, PrivateRedis, pg_available
+from tests.faults.support import PrivatePostgres, PrivateRedis, servers_available
 from tests.letters.test_batch_scale import page_count
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("PORTAL_FAULT_TESTS") != "1", reason="make test-faults (real servers)"),
-    pytest.mark.skipif(not pg_available(), reason="PostgreSQL 15 binaries are not installed"),
+    pytest.mark.skipif(not servers_available(), reason="PostgreSQL 15 server binaries or redis-server not installed"),
 ]
 A = "110105"
 BODY = "{{姓名}}同志：您在{{流向地区}}工作，{{支部}}惦记着您。"

@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
+import requests
 
-from tests.factories import PASSWORD  # noqa: E402
+from tests.factories import PASSWORD
 
 A = "110105"
 BODY = "{{姓名}}同志：您在{{流向地区}}工作，{{支部}}惦记着您。"
@@ -56,13 +56,14 @@ def rss_kb_one(pid: int) -> int:
 def prepare(env: dict, members: int, users: int) -> dict:
     """Migrate, load the tenants, and fill tenant A: a branch tree, the register, the users."""
     os.environ.update(env)
+    from datetime import date
+
     from flask_migrate import upgrade
 
     from portal import create_app
     from portal.extensions import db
     from portal.tenancy.loader import sync_folder
     from tests.factories import Factory, id_number
-    from datetime import date
     app = create_app()
     with app.app_context():
         upgrade()
@@ -219,6 +220,8 @@ def job_states(env: dict, job_ids: list[str]) -> dict:
 def wait_idle(env: dict, jobs: list, limit: float = 300) -> None:
     """Until every batch asked for has finished (at most `limit` seconds), then a few quiet seconds."""
     deadline = time.monotonic() + limit
+    while not jobs and time.monotonic() < deadline:  # the first batch is asked for (issued in the web)
+        time.sleep(1)
     while time.monotonic() < deadline:
         ids = [j["job"] for j in jobs]
         if not ids or set(job_states(env, ids)) <= {"done", "failed"}:
@@ -325,8 +328,8 @@ def main() -> int:
         print(f"errors               {report['errors']} {report['error_samples'] if report['errors'] else ''}")
         print(f"409 on stale edits   {report['edit_conflicts_409']}")
         print(f"latency p50 / p95    {report['latency_ms']['p50']} / {report['latency_ms']['p95']} ms")
-        for k in memory_start:
-            print(f"memory {k:<13} {memory_start[k] / 1024:.1f} MB -> {memory_end[k] / 1024:.1f} MB ({growth[k]:+}%)")
+        for k, start in memory_start.items():
+            print(f"memory {k:<13} {start / 1024:.1f} MB -> {memory_end[k] / 1024:.1f} MB ({growth[k]:+}%)")
         print(f"batches              {len(jobs)} asked, jobs {states}")
         print(f"open letters         {numbers['issued']} issued, numbers 1..N unbroken: {numbers['unbroken']}, "
               f"distinct: {numbers['distinct_numbers']}")
