@@ -16,7 +16,8 @@ Reported: requests served, errors (5xx, refused connections and unexpected 4xx: 
 an edit another user saved first is the promised answer and is counted apart), latency p50/p95,
 memory (RSS) of the web and worker processes after a warm-up and at the end (growth must stay
 under 10%), and the open letters' numbers (one unbroken run 1..N, each issued once).
-The run is bounded: --minutes of load, then at most 5 minutes for the last batch to finish.
+The run is bounded: a warm-up (the first batch rendered, at most 5 minutes), --minutes of load,
+then at most 5 minutes for the last batch to finish.
 """
 from __future__ import annotations
 
@@ -300,6 +301,7 @@ def main() -> int:
         wait_idle(env, jobs)
         memory_start = {"web": rss_kb_one(web.pid), "worker": rss_kb_one(worker.pid)}
         RUNNING.set()
+        started = time.monotonic()  # the measured --minutes start after the warm-up
         print(f"load running; memory at rest after {warmup:.0f}s warm-up: {memory_start}", flush=True)
         while time.monotonic() - started < duration:
             time.sleep(min(30, duration - (time.monotonic() - started)) if duration > 0 else 0)
