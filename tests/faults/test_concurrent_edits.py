@@ -70,3 +70,28 @@ def test_api_patch_naming_an_older_version_answers_409(make, client, chaoyang, n
     assert stale.get_json()["error"]["code"] == "conflict"
     assert "已被他人修改" in stale.get_json()["error"]["message"]
     assert _row(member.id) == ("原名", "甲单位", 2)
+
+
+def test_a_save_losing_the_race_at_commit_gets_the_conflict_page(make, client, chaoyang, new_member, monkeypatch):
+    """Both read version 1 and pass the check; the other commits first: the version column refuses
+    this one's UPDATE, and the person sees the conflict page, not an error."""
+    member = new_member(A, chaoyang["first"], name="原名", employer="原单位")
+    with scope(A):
+        number = services.id_number_of(db.session.get(Member, member.id))
+    login(client, make.user(A, "clerk").username)
+    real = services.update
+
+    def other_commits_first(principal, row, data, **kwargs):
+        # The other save lands between this request's read and its write (same transaction here,
+        # so the test runs alike on SQLite and PostgreSQL).
+        db.session.execute(db.update(Member).where(Member.id == row.id).values(version=Member.version + 1)
+                           .execution_options(synchronize_session=False))
+        return real(principal, row, data, **kwargs)
+    monkeypatch.setattr(services, "update", other_commits_first)
+    resp = client.post(f"/t/{A}/members/{member.id}/edit",
+                       data=form_data(chaoyang["first"], name="迟到", id_number=number, version="1",
+                                      dues_paid_through=last_month()))
+    assert resp.status_code == 409
+    body = resp.get_data(as_text=True)
+    assert 'id="conflict-versions"' in body and "迟到" in body
+    assert _row(member.id) == ("原名", "原单位", 1)
