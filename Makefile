@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres install worker bench-letters lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults soak install worker bench-letters lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ test-sqlite: install
 
 test-postgres: install
 	TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS) $(BIN)/python -m pytest -q -n 2
+
+# The fault tests (docs/operations.md): those with real processes start PostgreSQL and Redis of their
+# own on free ports; the others use $(PG_URL) and $(REDIS) like test-postgres.
+test-faults: install
+	PORTAL_FAULT_TESTS=1 TEST_DATABASE_URL=$(PG_URL) TEST_REDIS_URL=$(REDIS) $(BIN)/python -m pytest -q tests/faults
+
+# 10 minutes, 50 simulated users, on servers of its own (SOAK_ARGS="--minutes 3" for a short run).
+soak: install
+	$(BIN)/python tests/perf/soak.py $(SOAK_ARGS)
 
 bench-letters: install
 	$(BIN)/python tests/perf/bench_letters.py

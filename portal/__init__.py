@@ -6,7 +6,7 @@ from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager
 
 # Feature packages, each with init_app(app) registering its models, blueprints and commands.
 FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "roster", "jobs", "letters", "exchange", "reports",
-            "standing", "worklist", "selfservice", "api", "demo")
+            "standing", "worklist", "selfservice", "api", "demo", "backup", "keys")
 
 
 def create_app(config: dict | type | None = None) -> Flask:

@@ -19,9 +19,15 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = DEV_SECRET
     FIELD_KEY = DEV_FIELD_KEY
+    # During a key rotation: the former key(s), comma-separated, still read (portal.core.crypto).
+    FIELD_KEY_PREVIOUS = ""
+    # The audit chain's HMAC key; empty: derived from FIELD_KEY. Set it before rotating FIELD_KEY.
+    AUDIT_CHAIN_KEY = ""
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{ROOT / 'instance' / 'portal.db'}"
     # Parameters (phones, names, search terms) stay out of SQL error messages and their logs.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
+    # pool_pre_ping: after a database restart the first request gets a fresh connection instead
+    # of a stale one's error.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True, "pool_pre_ping": True}
     REDIS_URL = ""
     TENANTS_DIR = str(ROOT / "tenants")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -97,6 +103,9 @@ def from_env(base: type[Config] = Config) -> dict:
         cfg["SECRET_KEY"] = env["SECRET_KEY"]
     if env.get("FIELD_KEY"):
         cfg["FIELD_KEY"] = env["FIELD_KEY"]
+    for key in ("FIELD_KEY_PREVIOUS", "AUDIT_CHAIN_KEY"):
+        if env.get(key):
+            cfg[key] = env[key]
     if env.get("DATABASE_URL"):
         url = env["DATABASE_URL"]
         if url.startswith("postgres://"):

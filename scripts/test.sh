@@ -41,6 +41,12 @@ if reachable; then
   echo "== suite on PostgreSQL with Redis and an rq worker"
   TEST_DATABASE_URL=$PG_URL TEST_REDIS_URL=$REDIS $BIN/python -m pytest -q -n 2 "$@"
   pg_rc=$?
+  # The faults with real processes (docs/operations.md), on PostgreSQL and Redis servers of their
+  # own: about two minutes. The rest of tests/faults ran in both suite runs above.
+  if [ $# -eq 0 ]; then
+    echo "== fault tests: workers killed, Redis stopped, PostgreSQL restarted"
+    PORTAL_FAULT_TESTS=1 $BIN/python -m pytest -q tests/faults/test_processes.py || pg_rc=1
+  fi
 else
   if [ "${CI:-}" = "true" ]; then
     echo "CI=true: PostgreSQL and Redis must be reachable"; exit 1

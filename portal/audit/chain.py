@@ -23,7 +23,9 @@ def _key(field_key: str) -> bytes:
 
 
 def key() -> bytes:
-    return _key(current_app.config["FIELD_KEY"])
+    # A key of its own when set: the trail is append-only, so its HMACs keep the key they were
+    # written with through a rotation of FIELD_KEY (docs/operations.md).
+    return _key(current_app.config.get("AUDIT_CHAIN_KEY") or current_app.config["FIELD_KEY"])
 
 
 def content(row) -> str:

@@ -107,8 +107,10 @@ def check(user: User, code: str) -> str | None:
         normalized = f"{normalized[:5]}-{normalized[5:]}"
     if len(normalized) != 11:
         return None
-    row = db.session.execute(db.select(RecoveryCode).filter_by(
-        user_id=user.id, code_hash=crypto.keyed_hash("recovery:" + normalized), used_at=None)).scalar_one_or_none()
+    # Under every key of the ring: recovery codes are stored as hashes only and cannot be rotated.
+    row = db.session.execute(db.select(RecoveryCode).filter(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
+        RecoveryCode.code_hash.in_(crypto.keyed_hashes("recovery:" + normalized)))).scalars().first()
     if row is None:
         return None
     row.used_at = clock.utcnow()

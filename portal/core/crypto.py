@@ -1,12 +1,16 @@
 """Field encryption for personal numbers: Fernet (AES + HMAC) for the value, and a keyed hash
 (HMAC-SHA256) beside it so an exact lookup needs no decryption. Both keys derive from FIELD_KEY.
-The same Fernet key seals whole files at rest (SealedBytes)."""
+The same Fernet key seals whole files at rest (SealedBytes).
+
+Key rotation (`flask keys rotate`): FIELD_KEY is the new key and FIELD_KEY_PREVIOUS the old one(s).
+New values are written under the new key; reads open either, and lookups by keyed hash try the
+hash under each key (`keyed_hashes`), so the portal keeps serving while the job moves every row."""
 import base64
 import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
@@ -19,8 +23,25 @@ def _keys(field_key: str) -> tuple[Fernet, bytes]:
     return Fernet(base64.urlsafe_b64encode(enc)), mac
 
 
+@lru_cache(maxsize=8)
+def _ring(current: str, previous: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([_keys(k)[0] for k in (current, *previous)])
+
+
 def _field_key() -> str:
     return current_app.config["FIELD_KEY"]
+
+
+def previous_keys() -> tuple[str, ...]:
+    """The keys being rotated away from (FIELD_KEY_PREVIOUS, comma-separated), newest first."""
+    value = current_app.config.get("FIELD_KEY_PREVIOUS") or ()
+    if isinstance(value, str):
+        value = tuple(k.strip() for k in value.split(",") if k.strip())
+    return tuple(k for k in value if k != _field_key())
+
+
+def _reader() -> MultiFernet:
+    return _ring(_field_key(), previous_keys())
 
 
 def encrypt(value: str) -> str:
@@ -29,13 +50,47 @@ def encrypt(value: str) -> str:
 
 def decrypt(token: str) -> str | None:
     try:
-        return _keys(_field_key())[0].decrypt(token.encode()).decode()
+        return _reader().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         return None
 
 
 def keyed_hash(value: str) -> str:
     return hmac.new(_keys(_field_key())[1], value.encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hashes(value: str) -> list[str]:
+    """The value's keyed hash under the current key, then under each previous one: a lookup during
+    a rotation finds rows the job has not reached yet."""
+    out = [keyed_hash(value)]
+    for key in previous_keys():
+        digest = hmac.new(_keys(key)[1], value.encode(), hashlib.sha256).hexdigest()
+        if digest not in out:
+            out.append(digest)
+    return out
+
+
+def is_current(token: bytes | str) -> bool:
+    """Whether a token was sealed under the current key (rotation skips those)."""
+    raw = token.encode() if isinstance(token, str) else bytes(token)
+    try:
+        _keys(_field_key())[0].decrypt(raw)
+    except (InvalidToken, ValueError, TypeError):
+        return False
+    return True
+
+
+def reseal(token: bytes) -> bytes | None:
+    """A token (of any key in the ring) sealed again under the current key; None if unreadable."""
+    try:
+        return _reader().rotate(bytes(token))
+    except (InvalidToken, ValueError, TypeError):
+        return None
+
+
+def fingerprint() -> str:
+    """Names the current key without revealing it (backups record which key their data needs)."""
+    return hmac.new(_keys(_field_key())[1], b"portal-key-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def seal_bytes(data: bytes) -> bytes:
@@ -45,7 +100,7 @@ def seal_bytes(data: bytes) -> bytes:
 def open_bytes(token: bytes) -> bytes | None:
     """The plain bytes, or None when the token is not ours (damaged, another key)."""
     try:
-        return _keys(_field_key())[0].decrypt(bytes(token))
+        return _reader().decrypt(bytes(token))
     except (InvalidToken, ValueError, TypeError):
         return None
 

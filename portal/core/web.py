@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import refresh as refresh_locale
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -81,6 +81,32 @@ def init_app(app):
         db.session.rollback()
         return error_response(409, "conflict", _("与已有数据冲突，请检查后重试"))
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(exc):
+        # The database restarting or unreachable: a clear "try again" instead of a 500. Nothing
+        # half-written stays behind, since the transaction never committed.
+        if isinstance(exc, DBAPIError) and not _is_unavailable(exc):
+            return _unexpected(exc)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone; the pool drops it
+            db.session.remove()
+        app.logger.warning("database unavailable on %s: %s", request.path, type(exc.orig if
+                           isinstance(exc, DBAPIError) else exc).__name__)
+        message = _("数据库暂时不可用，请稍后再试")
+        if wants_json():
+            response = jsonify({"error": {"code": "unavailable", "message": message}})
+        else:
+            # A bare page rendered without the context processors: they would ask the database
+            # again (the signed-in user, the header counters).
+            page = app.jinja_env.get_template("unavailable.html").render(message=message, request=request)
+            response = app.response_class(page, mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(HTTPException)
     def _http(exc):
         status = exc.code or 500
@@ -136,6 +162,19 @@ def init_app(app):
     def healthz():
         db.session.execute(db.text("SELECT 1"))
         return {"ok": True}
+
+
+def _is_unavailable(exc) -> bool:
+    """A lost or refused connection (server restarting, shut down, unreachable) rather than a
+    statement error: SQLSTATE class 08 (connection), 57 (shutdown, cancelled), 53 (resources), or no
+    code at all (refused before a session existed). SQLite's locked database counts as busy."""
+    orig = getattr(exc, "orig", None)
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state:
+        return state.startswith(("08", "57", "53"))
+    return True
 
 
 _BADGE_PROVIDERS = []

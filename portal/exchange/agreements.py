@@ -233,7 +233,7 @@ def propose(principal, data: dict) -> Agreement:
             # Each number asks "is this person held by that origin?": a lookup like any other.
             lookups.charge(principal.user, [me], n=len(valid))
             for number in valid:
-                m = registry.holder_member(crypto.keyed_hash(number))
+                m = registry.holder_member(crypto.keyed_hashes(number))
                 held_there = m is not None and m.tenant_id == origin_org.tenant_id
                 lookups.audit(principal.user, [me], number, _("由流出地持有") if held_there else _("不在流出地"),
                               via="agreement")

@@ -117,7 +117,7 @@ def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
     except idnumber.InvalidIdNumber as exc:
         raise ValidationFailed({"id_number": str(exc)})
     lookups.charge(user, tenant_ids)
-    found = members.holder(crypto.keyed_hash(number))
+    found = members.holder(crypto.keyed_hashes(number))
     if found is None:
         lookups.audit(user, tenant_ids, number, _("未登记"), via=via)
         return {"held": False}
@@ -126,11 +126,13 @@ def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
     return {"held": True, "org": entry(org)}
 
 
-def holder_member(id_hash: str):
-    """The member row that holds an ID number's relationship, read across tenants, or None."""
+def holder_member(id_hash: str | list[str]):
+    """The member row that holds an ID number's relationship, read across tenants, or None (given
+    the number's hashes under each key, it is found during a key rotation too)."""
     from portal.members.models import Member, RelationshipHold
+    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
     with cross_tenant():
-        hold = db.session.get(RelationshipHold, id_hash)
+        hold = next((h for h in (db.session.get(RelationshipHold, x) for x in hashes) if h is not None), None)
     if hold is None:
         return None
     with in_register(hold.tenant_id):

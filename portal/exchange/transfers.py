@@ -564,7 +564,7 @@ def request_transfer(principal, data: dict) -> dict:
                             via="transfer_request")  # validates the ID number
     if not found["held"]:
         raise ValidationFailed({"id_number": _("该身份证号的组织关系未在任何县区登记，可直接登记")})
-    holder = registry.holder_member(crypto.keyed_hash(idnumber.normalize(number)))
+    holder = registry.holder_member(crypto.keyed_hashes(idnumber.normalize(number)))
     if holder is None:
         raise ValidationFailed({"id_number": _("未找到持有组织关系的党员记录")})
     if holder.tenant_id == principal.tenant.id:

@@ -247,7 +247,7 @@ def transferred_out(principal, *, q: str = ""):
     query = scoped_query(principal, statuses=(TRANSFERRED,))
     if q:
         if idnumber.looks_like(q):
-            query = query.filter(Member.id_hash == crypto.keyed_hash(idnumber.normalize(q)))
+            query = query.filter(Member.id_hash.in_(crypto.keyed_hashes(idnumber.normalize(q))))
         else:
             query = query.filter(Member.name.contains(q, autoescape=True))
     return query.order_by(Member.updated_at.desc(), Member.id.desc())
@@ -255,10 +255,12 @@ def transferred_out(principal, *, q: str = ""):
 
 # ---- the relationship index across tenants ----
 
-def holder(id_hash: str) -> tuple[RelationshipHold, Organization, Tenant] | None:
-    """Where an ID number's relationship is held, read across tenants on purpose."""
+def holder(id_hash: str | list[str]) -> tuple[RelationshipHold, Organization, Tenant] | None:
+    """Where an ID number's relationship is held, read across tenants on purpose. Given the number's
+    hashes under each key of the ring (crypto.keyed_hashes), a rotation in progress finds it too."""
+    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
     with cross_tenant():
-        hold = db.session.get(RelationshipHold, id_hash)
+        hold = next((h for h in (db.session.get(RelationshipHold, x) for x in hashes) if h is not None), None)
         if hold is None:
             return None
         org = db.session.execute(db.select(Organization).filter_by(id=hold.org_id, tenant_id=hold.tenant_id)) \
@@ -267,7 +269,7 @@ def holder(id_hash: str) -> tuple[RelationshipHold, Organization, Tenant] | None
         return hold, org, tenant
 
 
-def _answer_holder(principal, number: str, id_hash: str) -> None:
+def _answer_holder(principal, number: str, id_hash: str | list[str]) -> None:
     """Refuse a number held in another tenant, as a charged and audited lookup."""
     found = holder(id_hash)
     if found is None or found[0].tenant_id == principal.tenant.id:
@@ -340,8 +342,9 @@ def _apply(member: Member, values: dict) -> None:
         setattr(member, key, value)
 
 
-def _duplicate_in_tenant(id_hash: str, exclude_id: int | None = None) -> Member | None:
-    query = db.select(Member).filter(Member.id_hash == id_hash, Member.status == ACTIVE)
+def _duplicate_in_tenant(id_hash: str | list[str], exclude_id: int | None = None) -> Member | None:
+    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
+    query = db.select(Member).filter(Member.id_hash.in_(hashes), Member.status == ACTIVE)
     if exclude_id:
         query = query.filter(Member.id != exclude_id)
     return db.session.execute(query).scalars().first()
@@ -358,10 +361,10 @@ def create(principal, data: dict, *, holds_relationship: bool = True, asked_by_p
     if not holds_relationship and values["direction"] != "流入":
         raise ValidationFailed({"holds_relationship": _("只有流入党员可以选择组织关系不转入")})
     _check_org_allowed(principal, values["_org"])
-    id_hash = crypto.keyed_hash(values["id_number"])
+    hashes = crypto.keyed_hashes(values["id_number"])  # under each key of the ring (a rotation)
     if holds_relationship and asked_by_person:
-        _answer_holder(principal, values["id_number"], id_hash)
-    dup = _duplicate_in_tenant(id_hash)
+        _answer_holder(principal, values["id_number"], hashes)
+    dup = _duplicate_in_tenant(hashes)
     if dup is not None:
         raise ValidationFailed({"id_number": _("本县区台账中已有此身份证号：%(n)s（%(o)s）", n=dup.name,
                                                o=dup.org.name if dup.org else "")})
@@ -390,7 +393,7 @@ def update(principal, member: Member, data: dict, *, expected_version: int | Non
     if "id_number" in values:
         new_hash = crypto.keyed_hash(values["id_number"])
         if new_hash != member.id_hash:
-            if _duplicate_in_tenant(new_hash, exclude_id=member.id):
+            if _duplicate_in_tenant(crypto.keyed_hashes(values["id_number"]), exclude_id=member.id):
                 raise ValidationFailed({"id_number": _("本县区台账中已有此身份证号")})
             if member.holds_relationship:
                 release_hold(member)
@@ -498,7 +501,7 @@ def search(principal, *, q: str = "", direction: str = "", org: str = "", contac
     if q:
         if idnumber.looks_like(q):
             # An ID number is found only by its keyed hash: exact, and never stored in clear.
-            query = query.filter(Member.id_hash == crypto.keyed_hash(idnumber.normalize(q)))
+            query = query.filter(Member.id_hash.in_(crypto.keyed_hashes(idnumber.normalize(q))))
         else:
             query = query.filter(or_(Member.name.contains(q, autoescape=True),
                                      Member.phone.contains(q, autoescape=True),

@@ -3,6 +3,7 @@ and the forms to register, edit and record a contact. Thin: parse, call services
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
 from sqlalchemy import func
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
@@ -77,7 +78,7 @@ def _held_elsewhere(number: str, direction: str) -> dict | None:
         number, _born = idnumber.validate(number)
     except idnumber.InvalidIdNumber:
         return None
-    found = services.holder(crypto.keyed_hash(number))
+    found = services.holder(crypto.keyed_hashes(number))
     if found is None or found[2].id == g.tenant.id:
         return None
     _hold, org, tenant = found
@@ -85,10 +86,30 @@ def _held_elsewhere(number: str, direction: str) -> dict | None:
             "direction": DIRECTION_KEYS.get(direction, direction)}
 
 
-def _form_page(form, member=None, *, status=200, held=None, stale=False):
+def _form_page(form, member=None, *, status=200, held=None, stale=None):
     return render_template("members/form.html", form=form, member=member, held_elsewhere=held,
                            held_include=_template_exists(HELD_INCLUDE), stale=stale,
                            ethnicities=ETHNICITIES), status
+
+
+def _both_versions(form, member_id) -> dict:
+    """The conflict page: the saved version (as it is now, read again) beside the one this person
+    sent, field by field, so nothing they typed is lost and nothing of the other save is hidden."""
+    db.session.rollback()
+    saved = services.get(g.principal, member_id)
+    current = _form_data(saved)
+    sent = form.member_data()
+    rows = []
+    for key in FORM_FIELDS:
+        if key == "birth_date":
+            continue
+        mine = "" if sent.get(key) is None else str(sent.get(key))
+        theirs = "" if current.get(key) is None else str(current.get(key))
+        rows.append({"label": getattr(form, key).label.text, "saved": theirs, "sent": mine,
+                     "differs": mine.strip() != theirs.strip()})
+    # Sending the form again now is a deliberate choice made with the saved version in view.
+    form.version.data = str(saved.version)
+    return {"rows": rows, "version": saved.version, "member": saved}
 
 
 # ---- the lists ----
@@ -246,9 +267,14 @@ def edit(member_id):
         db.session.rollback()
         _put_errors(form, exc)
         return _form_page(form, member, status=400)
-    except Conflict:
-        db.session.rollback()
-        return _form_page(form, member, status=409, stale=True)
-    db.session.commit()
+    except (Conflict, StaleDataError):
+        stale = _both_versions(form, member_id)
+        return _form_page(form, stale["member"], status=409, stale=stale)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Another save committed between this one's read and its write (the version column).
+        stale = _both_versions(form, member_id)
+        return _form_page(form, stale["member"], status=409, stale=stale)
     flash(_("已保存"), "success")
     return redirect(url_for("members.show", member_id=member.id))

@@ -630,7 +630,7 @@ def _member_refs(principal, data: dict) -> list[Member]:
         raise ValidationFailed({"lines": str(exc)})
     for line in [x.strip() for x in re.split(r"[\r\n,，;；]+", lines) if x.strip()]:
         if re.fullmatch(r"\d{17}[\dXx]", line):
-            query = members.scoped_query(principal).filter(Member.id_hash == _id_hash(line.upper()))
+            query = members.scoped_query(principal).filter(Member.id_hash.in_(_id_hashes(line.upper())))
         else:
             query = members.scoped_query(principal).filter(Member.name == line[:40])
         rows = db.session.execute(query).unique().scalars().all()
@@ -648,9 +648,9 @@ def _member_refs(principal, data: dict) -> list[Member]:
     return list(found.values())
 
 
-def _id_hash(number: str) -> str:
+def _id_hashes(number: str) -> list[str]:
     from portal.core import crypto
-    return crypto.keyed_hash(number)
+    return crypto.keyed_hashes(number)
 
 
 def _in_subtree(org: Organization):
