@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from portal.audit import chain
 from portal.audit.models import AuditEntry
+from portal.core.bulk import insert
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import TenantContextMissing, current_tenant_id, tenant_scope
@@ -86,9 +87,8 @@ def record_many(actor, entries: list[dict], *, tenant_id: int | None = None) -> 
             row.hash = prev = chain.link_hash(secret, row.prev_hash, chain.content(row))
             rows.append({name: getattr(row, name) for name in columns})
         chain.close(tenant_id, seq, prev)
-        conn = db.session.connection()
-        for i in range(0, len(rows), 1000):
-            conn.execute(db.insert(AuditEntry.__table__), rows[i:i + 1000])
+        for i in range(0, len(rows), 5000):
+            insert(AuditEntry.__table__, rows[i:i + 5000])
     return len(rows)
 
 

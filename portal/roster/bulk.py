@@ -8,13 +8,14 @@ import's check and its write hits the index's primary key, and the whole import 
 """
 from portal.audit.services import record_many
 from portal.core import clock, crypto
+from portal.core.bulk import insert
 from portal.extensions import db
 from portal.members import idnumber
 from portal.members.models import ACTIVE, Member, RelationshipHold
 from portal.members.services import FIELDS
 from portal.standing.models import ActivityCertificate, DuesPayment
 
-BATCH = 1000
+BATCH = 5000
 # Model columns an import writes, with the defaults the ORM would give.
 _DEFAULTS = {"ethnicity": "汉族", "category": "正式党员", "move_reason": "", "region": "", "industry": "",
              "employer": "", "address": "", "phone": "", "dues_paid_through": "", "certificate_no": ""}
@@ -58,7 +59,7 @@ def insert_members(principal, rows: list[dict], on_progress=None) -> int:
     for start in range(0, len(rows), BATCH):
         batch = [_member_row(tenant_id, values, now) for values in rows[start:start + BATCH]]
         by_hash = {r["id_hash"]: r for r in batch}
-        inserted = db.session.execute(members.insert().returning(members.c.id, members.c.id_hash), batch).all()
+        inserted = insert(members, batch, returning=("id", "id_hash"))
         hold_rows, dues_rows, cert_rows = [], [], []
         for member_id, id_hash in inserted:
             row = by_hash[id_hash]
@@ -73,11 +74,9 @@ def insert_members(principal, rows: list[dict], on_progress=None) -> int:
                                   "issued_on": moved if moved and moved <= today else today, "created_at": now})
             audit.append({"action": "create", "object_type": "member", "object_id": member_id,
                           "after": _snapshot(row, member_id), "summary": row["name"]})
-        db.session.execute(holds.insert(), hold_rows)
-        if dues_rows:
-            db.session.execute(payments.insert(), dues_rows)
-        if cert_rows:
-            db.session.execute(certificates.insert(), cert_rows)
+        insert(holds, hold_rows)
+        insert(payments, dues_rows)
+        insert(certificates, cert_rows)
         written += len(inserted)
         if on_progress:
             on_progress(written, len(rows))
