@@ -83,7 +83,8 @@ def region_stats(tenants, region: str, as_of: date) -> dict:
     for tenant in tenants:
         with tenant_scope(tenant.id):
             part = compute(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id])
-            extra = breakdowns(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id])
+            extra = breakdowns(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id],
+                               with_branches=False)
         lost = part["contact"]["lost"]
         total["counties"].append({"tenant": tenant.code, "name": tenant.name, "total": part["total"], "lost": lost})
         for key, n in extra["move_reason"].items():

@@ -145,30 +145,31 @@ def _scoped(query, *, as_of, org, direction, tenant_ids):
 
 
 def breakdowns(as_of: date, *, org: Organization | None = None, direction: str | None = None,
-               lost_months: int = 6, tenant_ids: list[int] | None = None) -> dict:
+               lost_months: int = 6, tenant_ids: list[int] | None = None, with_branches: bool = True) -> dict:
     """Counts by 流动原因, by 流向地区 (province and city of the place, names from the division
     data), by 从事行业, and per branch with its 失联 count. Grouped queries over the same members
     as `compute`; in the caller's tenant context."""
     from portal.reports.places import province_city
     scope = dict(as_of=as_of, org=org, direction=direction, tenant_ids=tenant_ids)
     reasons = {key: 0 for key in REASON_LABELS}
-    for value, n in db.session.execute(_scoped(db.select(Member.move_reason, func.count()), **scope)
-                                       .group_by(Member.move_reason)).all():
-        key = REASON_KEYS.get(value or "", "other")
-        reasons[key] += n
     places: dict[tuple, int] = {}
-    for value, n in db.session.execute(_scoped(db.select(Member.region, func.count()), **scope)
-                                       .group_by(Member.region)).all():
-        where = province_city(value)
+    industries: dict[str, int] = {}
+    # One scan for the three: the combinations of reason, place and industry are few.
+    for reason, place, trade, n in db.session.execute(
+            _scoped(db.select(Member.move_reason, Member.region, Member.industry, func.count()), **scope)
+            .group_by(Member.move_reason, Member.region, Member.industry)).all():
+        key = REASON_KEYS.get(reason or "", "other")
+        reasons[key] += n
+        where = province_city(place)
         places[where] = places.get(where, 0) + n
+        trade = (trade or "").strip()
+        industries[trade] = industries.get(trade, 0) + n
     destination = [{"province": p, "city": c, "code": code, "count": n}
                    for (code, p, c), n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0][0]))]
-    industries: dict[str, int] = {}
-    for value, n in db.session.execute(_scoped(db.select(Member.industry, func.count()), **scope)
-                                       .group_by(Member.industry)).all():
-        key = (value or "").strip()
-        industries[key] = industries.get(key, 0) + n
     industry = [{"industry": k, "count": n} for k, n in sorted(industries.items(), key=lambda kv: (-kv[1], kv[0]))]
+    out = {"move_reason": reasons, "destination": destination, "industry": industry}
+    if not with_branches:
+        return out
     cutoff = lost_contact_cutoff(as_of, lost_months)
     lost = _count(or_(Member.last_contact_on.is_(None), Member.last_contact_on < cutoff))
     per_org = db.session.execute(_scoped(db.select(Member.tenant_id, Member.org_id, func.count(), lost), **scope)
@@ -181,4 +182,5 @@ def breakdowns(as_of: date, *, org: Organization | None = None, direction: str |
     branches = [{"org": names.get((t, o), ("", ""))[0], "name": names.get((t, o), ("", ""))[1],
                  "total": int(n), "lost": int(lo or 0)} for t, o, n, lo in per_org]
     branches.sort(key=lambda b: (-b["total"], b["org"]))
-    return {"move_reason": reasons, "destination": destination, "industry": industry, "branches": branches}
+    out["branches"] = branches
+    return out
