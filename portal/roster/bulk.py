@@ -55,8 +55,8 @@ def insert_members(principal, rows: list[dict], on_progress=None) -> int:
     members, holds, payments, certificates = (Member.__table__, RelationshipHold.__table__,
                                               DuesPayment.__table__, ActivityCertificate.__table__)
     written = 0
-    audit: list[dict] = []
     for start in range(0, len(rows), BATCH):
+        audit: list[dict] = []
         batch = [_member_row(tenant_id, values, now) for values in rows[start:start + BATCH]]
         by_hash = {r["id_hash"]: r for r in batch}
         inserted = insert(members, batch, returning=("id", "id_hash"))
@@ -77,8 +77,10 @@ def insert_members(principal, rows: list[dict], on_progress=None) -> int:
         insert(holds, hold_rows)
         insert(payments, dues_rows)
         insert(certificates, cert_rows)
+        # The chain is extended batch by batch (its head stays locked to the commit): the entries
+        # of 100,000 members need not all be held at once.
+        record_many(principal.user, audit, tenant_id=tenant_id)
         written += len(inserted)
         if on_progress:
             on_progress(written, len(rows))
-    record_many(principal.user, audit, tenant_id=tenant_id)
     return written
