@@ -362,7 +362,7 @@ def export(principal, query) -> bytes:
     book = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False,
                                      "strings_to_numbers": False, "strings_to_urls": False})
     ws = book.add_worksheet("流动党员台账")
-    for c, (header, _) in enumerate(COLUMNS):
+    for c, (header, _field) in enumerate(COLUMNS):
         ws.write_string(0, c, header)
     id_at, org_at = fields.index("id_number"), fields.index("org")
     decrypt = crypto.decrypt

@@ -256,6 +256,10 @@ def _stats(url: str, admin_url: str, code: str, counties: int) -> None:
             started = time.perf_counter()
             result = services.region_stats(tenants, region, AS_OF)
             times.append(time.perf_counter() - started)
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            cProfile.runctx("services.region_stats(tenants, region, AS_OF)", globals(), locals(),
+                            f"{os.environ['BENCH_PROFILE']}/region.prof")
         _line(f"statistics, region of {len(tenants)} ({result['total']:,})", statistics.median(times[1:]),
               TARGETS["stats_region"])
 

@@ -123,7 +123,7 @@ def test_unchanged_export_changes_nothing(make):
 
 
 def test_older_contact_and_dues_in_the_file_are_not_changes(make):
-    _, _, ids = _register(make)
+    _register(make)
     rows = _export(make)
     for r in rows[1:]:
         r[COL["最后联系日期"]] = "2025-12-01"
@@ -176,3 +176,12 @@ def test_review_page_lists_changes_and_confirms(client, make):
     assert _state(ids)[ids[1]][1] == "13900009999"
     again = client.post(f"/t/110105/roster/import/{run.id}/confirm", follow_redirects=True)
     assert again.status_code == 200 and "不在待确认状态" in again.get_data(as_text=True)
+
+
+def test_export_needs_the_role_that_reads_whole_id_numbers(make):
+    import pytest
+
+    from portal.core.errors import ValidationFailed
+    principal = make.principal("110105", "viewer")
+    with scope("110105"), pytest.raises(ValidationFailed):
+        services.export(principal, members.search(principal))
