@@ -112,6 +112,14 @@ def test_edited_export_stops_for_review_then_confirm_writes_only_the_changes(cli
     # The same edited file again: now it matches the register.
     again = run_import(make, "110105", _file(rows))
     assert again.state == "done" and (again.written, again.updated, again.unchanged) == (0, 0, 4)
+    # The bulk-written entries (one per new member) extend the hash chain like any other.
+    from portal.audit import chain
+    assert chain.verify() == []
+    with scope("110105"):
+        created = db.session.execute(db.select(AuditEntry).filter_by(action="create", object_type="member")
+                                     .order_by(AuditEntry.seq.desc())).scalars().first()
+        assert created.summary == "新人" and created.after["id_number"].startswith("110105")
+        assert "*" in created.after["id_number"]
 
 
 def test_unchanged_export_changes_nothing(make):
