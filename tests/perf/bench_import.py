@@ -156,7 +156,11 @@ def _child(args) -> None:
     if profile is not None:
         profile.disable()
         profile.dump_stats(f"{os.environ['BENCH_PROFILE']}/{args.child}-{args.tenant}.prof")
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_mb"] = usage.ru_maxrss / 1024
+    # CPU time of the process (start-up included): on a shared machine the wall clock also
+    # counts the time other processes had the cores.
+    out["cpu"] = usage.ru_utime + usage.ru_stime
     print(json.dumps(out))
 
 
@@ -281,7 +285,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     codes = ["110105", "320115"][:len(sizes)]
     url, name = _database(args.admin_url)
-    print(f"PostgreSQL database {name} (role without BYPASSRLS)")
+    print(f"PostgreSQL database {name} (role without BYPASSRLS); load average {os.getloadavg()[0]:.1f}")
     try:
         branches = _setup(url, codes)
         work = tempfile.mkdtemp()
@@ -296,14 +300,15 @@ def main() -> None:
                 print(f"  import {rows} ended {r['state']}: {r['errors']}")
             target = TARGETS.get(f"import_{rows}", rows / 2500)
             _line(f"import of {rows:,} rows", r["seconds"], target,
-                  f"   peak {r['peak_mb']:.0f} MB (target < {MEMORY_TARGET_MB})"
+                  f"   peak {r['peak_mb']:.0f} MB (target < {MEMORY_TARGET_MB}), cpu {r['cpu']:.1f} s"
                   f"\n{'':<36}read {r['read']:.1f} s, validate {r['seconds'] - r['read'] - r['write']:.1f} s, "
                   f"write {r['write']:.1f} s; {r['written']:,} written")
         big = codes[-1]
         r = _run_child("export", url, big)
         _line(f"export of {sizes[-1]:,} rows", r["seconds"], TARGETS["export_100000"] * sizes[-1] / 100_000,
-              f"   peak {r['peak_mb']:.0f} MB, {r['bytes'] / 2 ** 20:.1f} MB")
+              f"   peak {r['peak_mb']:.0f} MB, {r['bytes'] / 2 ** 20:.1f} MB, cpu {r['cpu']:.1f} s")
         _stats(url, args.admin_url, codes[0], args.counties)
+        print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores)")
     finally:
         if not args.keep:
             _drop(args.admin_url, name)
