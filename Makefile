@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres test-faults soak install worker bench-letters lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults soak install worker bench-letters bench-import lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ soak: install
 
 bench-letters: install
 	$(BIN)/python tests/perf/bench_letters.py
+
+# Import (25,000 and 100,000 rows), export and statistics on PostgreSQL: figures, targets, ratios.
+bench-import: install
+	$(BIN)/python tests/perf/bench_import.py --admin-url $(PG_URL)
 
 lint: install
 	$(BIN)/python -m ruff check portal tests

@@ -22,3 +22,15 @@ def create_import():
 @permission(EDIT_REGISTER)
 def show_import(import_id):
     return services.get_for(g.principal, import_id).to_dict()
+
+
+@bp.post("/t/<tenant>/imports/<import_id>/confirm")
+@permission(EDIT_REGISTER)
+def confirm_import(import_id):
+    return services.confirm(g.principal, import_id).to_dict()
+
+
+@bp.post("/t/<tenant>/imports/<import_id>/discard")
+@permission(EDIT_REGISTER)
+def discard_import(import_id):
+    return services.discard(g.principal, import_id).to_dict()

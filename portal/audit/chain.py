@@ -44,6 +44,30 @@ def seal(secret: bytes, tenant_id: int, seq: int, last_hash: str) -> str:
     return hmac.new(secret, f"head:{tenant_id}:{seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
+def reserve(entry, n: int = 1) -> tuple[int, str]:
+    """Lock the head of the entry's tenant chain (created if missing) and return its seq and
+    last hash; the caller then links its entries and moves the head on with `close`."""
+    from portal.audit.models import AuditHead
+    heads = AuditHead.__table__
+    conn = db.session.connection()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
+    values = {"tenant_id": entry.tenant_id, "seq": 0, "last_hash": "", "seal": ""}
+    if insert is not None:
+        conn.execute(insert(heads).values(**values).on_conflict_do_nothing(index_elements=["tenant_id"]))
+    elif conn.execute(db.select(heads.c.tenant_id).where(heads.c.tenant_id == entry.tenant_id)).first() is None:
+        conn.execute(heads.insert().values(**values))  # pragma: no cover - other databases
+    seq, last = conn.execute(db.select(heads.c.seq, heads.c.last_hash)
+                             .where(heads.c.tenant_id == entry.tenant_id).with_for_update()).one()
+    return seq, last
+
+
+def close(tenant_id: int, seq: int, last_hash: str) -> None:
+    from portal.audit.models import AuditHead
+    heads = AuditHead.__table__
+    db.session.connection().execute(heads.update().where(heads.c.tenant_id == tenant_id).values(
+        seq=seq, last_hash=last_hash, seal=seal(key(), tenant_id, seq, last_hash)))
+
+
 def append(entry) -> None:
     """Give `entry` (tenant_id and at set) its place at the end of its tenant's chain.
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from portal.audit import chain
 from portal.audit.models import AuditEntry
+from portal.core.bulk import insert
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import TenantContextMissing, current_tenant_id, tenant_scope
@@ -55,6 +56,40 @@ def record(actor, action: str, object_type: str, object_id, *, before=None, afte
         db.session.connection().execute(db.insert(AuditEntry.__table__).values(
             {name: getattr(entry, name) for name in columns}))
     return entry
+
+
+def record_many(actor, entries: list[dict], *, tenant_id: int | None = None) -> int:
+    """Append many entries of one tenant in one go (a register import): the chain head is locked
+    once, the links are computed in order, and the rows go out in batched inserts. Each entry is a
+    dict of action, object_type, object_id and optionally before, after, summary."""
+    from types import SimpleNamespace
+    tenant_id = tenant_id or current_tenant_id()
+    if tenant_id is None:
+        raise TenantContextMissing("an audit entry needs a tenant")
+    if not entries:
+        return 0
+    db.session.flush()
+    columns = ("tenant_id", "at", "user_id", "username", "action", "object_type", "object_id", "summary",
+               "before", "after", "seq", "prev_hash", "hash")
+    with tenant_scope(tenant_id):
+        at = clock.utcnow()
+        first = SimpleNamespace(tenant_id=tenant_id, at=at)
+        seq, prev = chain.reserve(first, len(entries))
+        secret = chain.key()
+        rows = []
+        for e in entries:
+            seq += 1
+            row = SimpleNamespace(
+                tenant_id=tenant_id, at=at, user_id=getattr(actor, "id", None),
+                username=getattr(actor, "username", "") or "system", action=e["action"],
+                object_type=e["object_type"], object_id=str(e["object_id"]), summary=(e.get("summary") or "")[:200],
+                before=clean(e.get("before")), after=clean(e.get("after")), seq=seq, prev_hash=prev)
+            row.hash = prev = chain.link_hash(secret, row.prev_hash, chain.content(row))
+            rows.append({name: getattr(row, name) for name in columns})
+        chain.close(tenant_id, seq, prev)
+        for i in range(0, len(rows), 5000):
+            insert(AuditEntry.__table__, rows[i:i + 5000])
+    return len(rows)
 
 
 def trail(*, object_type: str | None = None, object_id=None, page: int = 1, per_page: int = 50):

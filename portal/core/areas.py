@@ -53,6 +53,13 @@ def lookup(code: str) -> Area | None:
                 county=rec.district_name or "")
 
 
+def title(code: str) -> str:
+    """How a region is called on a page: its own level's name (南京市 for 320100, 江苏省 for
+    320000, 江宁区 for 320115); the code itself when the division data does not know it."""
+    area = lookup(code)
+    return area.lowest if area else (code or "")
+
+
 def name(code: str, default: str = "") -> str:
     area = lookup(code)
     return area.name if area else default

@@ -121,3 +121,66 @@ def transfer_counts(as_of: date, tenant_ids=None, org: Organization | None = Non
     counts = _transfer_counter(as_of, tenant_ids, org=org) if _transfer_counter else {}
     counts.setdefault(str(as_of.year), {"in": 0, "out": 0})
     return dict(sorted(counts.items()))
+
+
+# ---- the breakdowns offices report (issue 11): reason, destination, industry, branch ----
+
+REASON_KEYS = {"务工": "work", "经商": "business", "求学": "study", "随迁": "family", "其他": "other", "": "unknown"}
+REASON_LABELS = {"work": lazy("务工"), "business": lazy("经商"), "study": lazy("求学"), "family": lazy("随迁"),
+                 "other": lazy("其他"), "unknown": lazy("未登记")}
+BREAKDOWN_LABELS = {"move_reason": lazy("流动原因"), "destination": lazy("流向地区"), "industry": lazy("从事行业"),
+                    "branches": lazy("所在支部（含失联）")}
+
+
+def _scoped(query, *, as_of, org, direction, tenant_ids):
+    query = query.filter(Member.status == ACTIVE, Member.joined_on <= as_of)
+    if tenant_ids is not None:
+        query = query.filter(Member.tenant_id.in_(tenant_ids))
+    if direction:
+        query = query.filter(Member.direction == DIRECTION_KEYS.get(direction, direction))
+    if org is not None:
+        sub = db.select(Organization.id).filter(Organization.path.startswith(org.path, autoescape=True))
+        query = query.filter(Member.org_id.in_(sub))
+    return query
+
+
+def breakdowns(as_of: date, *, org: Organization | None = None, direction: str | None = None,
+               lost_months: int = 6, tenant_ids: list[int] | None = None, with_branches: bool = True) -> dict:
+    """Counts by 流动原因, by 流向地区 (province and city of the place, names from the division
+    data), by 从事行业, and per branch with its 失联 count. Grouped queries over the same members
+    as `compute`; in the caller's tenant context."""
+    from portal.reports.places import province_city
+    scope = dict(as_of=as_of, org=org, direction=direction, tenant_ids=tenant_ids)
+    reasons = {key: 0 for key in REASON_LABELS}
+    places: dict[tuple, int] = {}
+    industries: dict[str, int] = {}
+    # One scan for the three: the combinations of reason, place and industry are few.
+    for reason, place, trade, n in db.session.execute(
+            _scoped(db.select(Member.move_reason, Member.region, Member.industry, func.count()), **scope)
+            .group_by(Member.move_reason, Member.region, Member.industry)).all():
+        key = REASON_KEYS.get(reason or "", "other")
+        reasons[key] += n
+        where = province_city(place)
+        places[where] = places.get(where, 0) + n
+        trade = (trade or "").strip()
+        industries[trade] = industries.get(trade, 0) + n
+    destination = [{"province": p, "city": c, "code": code, "count": n}
+                   for (code, p, c), n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0][0]))]
+    industry = [{"industry": k, "count": n} for k, n in sorted(industries.items(), key=lambda kv: (-kv[1], kv[0]))]
+    out = {"move_reason": reasons, "destination": destination, "industry": industry}
+    if not with_branches:
+        return out
+    cutoff = lost_contact_cutoff(as_of, lost_months)
+    lost = _count(or_(Member.last_contact_on.is_(None), Member.last_contact_on < cutoff))
+    per_org = db.session.execute(_scoped(db.select(Member.tenant_id, Member.org_id, func.count(), lost), **scope)
+                                 .group_by(Member.tenant_id, Member.org_id)).all()
+    names = {}
+    if per_org:
+        names = {(o.tenant_id, o.id): (o.code, o.name) for o in db.session.execute(
+            db.select(Organization.tenant_id, Organization.id, Organization.code, Organization.name).filter(
+                Organization.id.in_({r[1] for r in per_org}))).all()}
+    branches = [{"org": names.get((t, o), ("", ""))[0], "name": names.get((t, o), ("", ""))[1],
+                 "total": int(n), "lost": int(lo or 0)} for t, o, n, lo in per_org]
+    branches.sort(key=lambda b: (-b["total"], b["org"]))
+    out["branches"] = branches
+    return out

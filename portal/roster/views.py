@@ -1,10 +1,10 @@
 from urllib.parse import quote
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ_ID
-from portal.core.errors import ValidationFailed
+from portal.core.errors import Conflict, ValidationFailed
 from portal.members import services as members
 from portal.roster import services
 
@@ -39,10 +39,30 @@ def upload():
 def show(import_id):
     run = services.get_for(g.principal, import_id)
     job = None
-    if run.job_id and run.state not in ("done", "rejected"):
+    if run.job_id and run.state not in ("done", "rejected", "review"):
         from portal.jobs.queue import get_job
         job = get_job(run.job_id)
     return render_template("roster/show.html", run=run, job=job)
+
+
+@bp.post("/import/<int:import_id>/confirm")
+@permission(EDIT_REGISTER)
+def confirm(import_id):
+    return _decide(services.confirm, import_id)
+
+
+@bp.post("/import/<int:import_id>/discard")
+@permission(EDIT_REGISTER)
+def discard(import_id):
+    return _decide(services.discard, import_id)
+
+
+def _decide(step, import_id):
+    try:
+        step(g.principal, import_id)
+    except Conflict as exc:
+        flash(exc.message, "danger")
+    return redirect(url_for("roster.show", import_id=import_id))
 
 
 @bp.get("/import/<int:import_id>/errors.xlsx")

@@ -54,6 +54,8 @@ EXPECTED = {
     "api.members_contact_create": "edit_register",
     "roster.upload": "edit_register", "roster.show": "edit_register", "roster.errors": "edit_register",
     "roster.export": "read_id", "api.create_import": "edit_register", "api.show_import": "edit_register",
+    "roster.confirm": "edit_register", "roster.discard": "edit_register",
+    "api.confirm_import": "edit_register", "api.discard_import": "edit_register",
     # organizations
     "orgs.index": "read", "orgs.show": "read", "orgs.create": "manage_orgs", "orgs.edit": "manage_orgs",
     "orgs.move": "manage_orgs", "api.orgs_list": "read", "api.orgs_get": "read", "api.orgs_create": "manage_orgs",
