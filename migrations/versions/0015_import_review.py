@@ -2,13 +2,13 @@
 register's stamp taken at review, who confirmed, and the count of updated members
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
