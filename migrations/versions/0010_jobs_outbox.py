@@ -1,7 +1,7 @@
 """jobs: queue, attempts and heartbeat of each job; the outbox of jobs not yet handed to Redis
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0015
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal.tenancy import rls
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

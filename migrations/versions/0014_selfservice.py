@@ -1,7 +1,7 @@
 """member self-service: personal links, what members reported, the tenant's link lifetime
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0006
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.tenancy import rls
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
