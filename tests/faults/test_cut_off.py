@@ -107,7 +107,6 @@ def _roster(org_code: str, count: int) -> bytes:
 
 
 def test_an_import_cut_off_after_some_rows_writes_none(make, ctx, monkeypatch):
-    from portal.members import services as members
     from portal.roster import services as roster
     org = make.org(A, name="导入党支部")
     user = make.user(A, "tenant_admin")
@@ -119,14 +118,15 @@ def test_an_import_cut_off_after_some_rows_writes_none(make, ctx, monkeypatch):
         db.session.commit()
         run_id = run.id
     before = _state()
-    real, calls = members.create, []
+    from portal.roster import bulk
+    real, tables = bulk.insert, []
 
-    def create(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 5:  # four rows written (flushed), then the worker's time runs out
+    def insert(table, rows, **kwargs):
+        tables.append(table.name)
+        if table.name == "relationship_holds":  # the members' rows are written, then the worker's time runs out
             raise Cut("job timeout")
-        return real(*args, **kwargs)
-    monkeypatch.setattr(members, "create", create)
+        return real(table, rows, **kwargs)
+    monkeypatch.setattr(bulk, "insert", insert)
     job = SimpleNamespace(id="cut", total=None, done_count=0, progress=0, heartbeat_at=None)
     with tenant_scope(tid):
         result = roster._run_job(job, run_id)
@@ -135,3 +135,4 @@ def test_an_import_cut_off_after_some_rows_writes_none(make, ctx, monkeypatch):
     after = _state()
     assert after["members"] == before["members"] == 0
     assert after["audit"] == before["audit"]  # no member's creation recorded either
+    assert tables == ["members", "relationship_holds"]  # the cut came after the members were inserted
