@@ -56,3 +56,8 @@ document.addEventListener('click', function (ev) {
   }
   dir.addEventListener('change', sync); sync();
 })();
+
+// The API's docs page (/api/v1/docs): Swagger UI over the app's own OpenAPI document.
+document.querySelectorAll('[data-swagger-ui]').forEach(function (el) {
+  if (window.SwaggerUIBundle) { window.SwaggerUIBundle({url: el.dataset.swaggerUi, domNode: el}); }
+});
