@@ -10,13 +10,12 @@ from portal.api.schemas import exchange as s
 from portal.api.schemas.common import EmptyBody
 from portal.api.util import page_args
 from portal.auth.access import login_only, permission, region_tenants, upper_only
-from portal.auth.roles import EXCHANGE, LETTERS, READ, allows
-from portal.core.errors import Forbidden
+from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.exchange import agreements, dashboard, notices, notifications, registry, transfers
-from portal.exchange.shared import limit_org, run
+from portal.exchange.shared import run
+from portal.orgs import scope
 from portal.core.downloads import file_response
 from portal.extensions import db
-from portal.i18n import _
 from portal.tenancy.context import cross_tenant
 from portal.core import clock
 
@@ -49,9 +48,7 @@ def api_registry(args):
 @bp.answers(200, s.Lookup)
 @login_only
 def api_registry_lookup(args):
-    tenant_ids = [gr.tenant_id for gr in g.user.grants if gr.tenant_id and allows(gr.role, EXCHANGE)]
-    if not tenant_ids:
-        raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
+    tenant_ids = registry.require_lookup(g.user)
     return jsonify(registry.lookup(args.get("id_number") or "", user=g.user, tenant_ids=tenant_ids))
 
 
@@ -219,7 +216,7 @@ def api_record_attendance(data, agreement_id):
 def api_dashboard():
     today = clock.today()
     return jsonify({"as_of": today.isoformat(),
-                    **dashboard.counts(g.tenant.id, today, org=limit_org(g.principal)),
+                    **dashboard.counts(g.tenant.id, today, org=scope.limit(g.principal)),
                     "agreements": dashboard.agreement_counts(g.tenant.id, today)})
 
 

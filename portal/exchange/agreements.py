@@ -25,7 +25,7 @@ from portal.exchange.models import (ACTIVE, AGREEMENT_STATE_LABELS, AGREEMENT_ST
                                     DEFAULT_DUTIES_HOST, DEFAULT_DUTIES_ORIGIN, EXPIRED, PROPOSED, REPORT_EVERY,
                                     SCOPE_ALL, SCOPE_MEMBERS, TERMINATED, Agreement, AgreementMember)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, limit_org, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -36,6 +36,7 @@ from portal.orgs.models import Organization
 from portal.orgs.services import PHONE_RE
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 MAX_MEMBERS = 500
 MAX_TERM_DAYS = 5 * 366
@@ -130,7 +131,7 @@ def side_of(principal, a: Agreement) -> str | None:
     """"origin", "host" or None, for this principal (a branch secretary: within their subtree)."""
     me = principal.tenant.id if principal.tenant else None
     side = "origin" if me == a.tenant_id else "host" if me == a.other_tenant_id else None
-    org = limit_org(principal)
+    org = scope.limit(principal)
     if side and org is not None:
         own = a.origin_org if side == "origin" else a.host_org
         if own is None or not own.path.startswith(org.path):
@@ -139,7 +140,7 @@ def side_of(principal, a: Agreement) -> str | None:
 
 
 def _own_org(principal, org: Organization) -> None:
-    limit = limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None and not org.path.startswith(limit.path):
         raise ValidationFailed({"origin_org": _("只能以本组织及下级组织的名义签订协议")})
 
@@ -155,7 +156,7 @@ def _default_origin_org(principal, picked: list[Member]) -> Organization:
     org_ids = {m.org_id for m in picked}
     if len(org_ids) == 1:
         return db.session.get(Organization, org_ids.pop())
-    limit = limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         return limit
     query = db.select(Organization).filter(Organization.active.is_(True)).order_by(Organization.path)
@@ -557,7 +558,7 @@ def query(principal, *, side: str = "", state: str = ""):
         raise ValidationFailed({"side": _("side 应为 origin（流出地）或 host（流入地）")})
     if state and state not in AGREEMENT_STATES:
         raise ValidationFailed({"state": _("状态应为：%(s)s", s="、".join(AGREEMENT_STATES))})
-    org = limit_org(principal)
+    org = scope.limit(principal)
     origin_cond = Agreement.tenant_id == me
     host_cond = Agreement.other_tenant_id == me
     if org is not None:

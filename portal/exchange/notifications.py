@@ -8,10 +8,11 @@ from sqlalchemy import func, or_
 
 from portal.extensions import db
 from portal.exchange.models import NOTIFICATION_KINDS, Notification
-from portal.exchange.shared import flushing, limit_org, subtree_ids
+from portal.exchange.shared import flushing, subtree_ids
 from portal.i18n import _
 from portal.jobs.queue import enqueue, handler
 from portal.core import clock
+from portal.orgs import scope
 
 _PENDING = "exchange_pending_emails"
 
@@ -66,7 +67,7 @@ def discard_pending() -> None:
 # ---- the inbox ----
 
 def _scoped(principal, query):
-    org = limit_org(principal)
+    org = scope.limit(principal)
     if org is not None:
         query = query.filter(or_(Notification.org_id.in_(subtree_ids(org)), Notification.org_id.is_(None)))
     return query

@@ -90,13 +90,6 @@ def subtree_ids(org: Organization):
                                              Organization.path.startswith(org.path, autoescape=True))
 
 
-def limit_org(principal) -> Organization | None:
-    """The org subtree a branch secretary is limited to, or None."""
-    if not principal.org_limit:
-        return None
-    return org_by_id(principal.org_limit)
-
-
 def commit():
     """Commit a step; a concurrent change (version mismatch, SQLite writer lock) becomes a 409."""
     try:

@@ -30,7 +30,7 @@ from portal.exchange.models import (ACCEPTED, CANCELLED, COMPLETED, OPEN_STATES,
                                     RETURN_REASONS, RETURNED, STATE_LABELS, STEP_LABELS, SUBMITTED,
                                     TRANSFER_STATES, Transfer, TransferEvent)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, limit_org, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, load, subtree_ids, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
@@ -40,6 +40,7 @@ from portal.members.rules import full_years
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 NOTE_LIMIT = 1000
 BOXES = ("outgoing", "incoming")
@@ -77,7 +78,7 @@ def _tenant(tenant_id: int) -> Tenant:
 def is_sender(principal, t: Transfer) -> bool:
     if principal.tenant is None or t.tenant_id != principal.tenant.id:
         return False
-    org = limit_org(principal)
+    org = scope.limit(principal)
     return org is None or (t.from_org is not None and t.from_org.path.startswith(org.path)
                            and t.from_org.tenant_id == org.tenant_id)
 
@@ -85,7 +86,7 @@ def is_sender(principal, t: Transfer) -> bool:
 def is_receiver(principal, t: Transfer) -> bool:
     if principal.tenant is None or t.other_tenant_id != principal.tenant.id:
         return False
-    org = limit_org(principal)
+    org = scope.limit(principal)
     return org is None or (t.to_org is not None and t.to_org.path.startswith(org.path)
                            and t.to_org.tenant_id == org.tenant_id)
 
@@ -572,7 +573,7 @@ def request_transfer(principal, data: dict) -> dict:
     to_org = _target(data.get("to_org"))
     if to_org.tenant_id != principal.tenant.id:
         raise ValidationFailed({"to_org": _("请选择本县区的接收组织")})
-    org = limit_org(principal)
+    org = scope.limit(principal)
     if org is not None and not to_org.path.startswith(org.path):
         raise ValidationFailed({"to_org": _("只能选择本组织及下级组织")})
     note = _text(data, "note")
@@ -627,7 +628,7 @@ def query(principal, *, box: str = "", state: str = "", q: str = ""):
         raise ValidationFailed({"state": _("状态应为：%(s)s", s="、".join(TRANSFER_STATES))})
     if not isinstance(q, str) or len(q) > 60 or "\x00" in q:
         raise ValidationFailed({"q": _("搜索词不超过%(n)d个字符", n=60)})
-    org = limit_org(principal)
+    org = scope.limit(principal)
     out_cond = Transfer.tenant_id == me
     in_cond = Transfer.other_tenant_id == me
     if org is not None:

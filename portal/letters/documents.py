@@ -11,6 +11,7 @@ from portal.i18n import _
 from portal.letters import services
 from portal.letters.models import ACTIVITY_CARD, CERTIFICATE_LETTER, OPEN_LETTER, VALID, Letter, LetterBatch
 from portal.core import clock
+from portal.orgs import scope
 
 CERTIFICATE_MAX_DAYS = 183      # away six months or less
 CHECK_YEARS = 5                 # rows of 年度查验 printed on a new card
@@ -214,7 +215,7 @@ def open_letter_recipients(principal, org_ref: str = ""):
         org = orgs.find(org_ref)
         if org is None:
             raise ValidationFailed({"org": _("本县区没有此组织：%(o)s", o=org_ref)})
-        limit = services._org_limit(principal)
+        limit = scope.limit(principal)
         if limit is not None and not org.path.startswith(limit.path):
             raise ValidationFailed({"org": _("只能给本组织及下级组织的党员写信")})
         sub = db.select(Organization.id).filter(orgs.subtree_filter(Organization.path, org))

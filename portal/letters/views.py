@@ -14,6 +14,7 @@ from portal.letters.files import letter_filename
 from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetterForm, VoidForm, put_errors
 from portal.letters.models import STATE_LABELS, STATES
 from portal.core import clock
+from portal.orgs import scope
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
 
@@ -154,7 +155,7 @@ def activity_card(member_id):
 
 def _org_choices():
     from portal.orgs import services as orgs
-    limit = services._org_limit(g.principal)
+    limit = scope.limit(g.principal)
     choices = [] if limit else [("", _("本县区全部流出党员"))]
     for org in orgs.tree(limit_to=limit):
         choices.append((org.code, "　" * max(org.depth, 0) + org.name))

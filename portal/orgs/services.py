@@ -14,6 +14,7 @@ from portal.i18n import _
 from portal.orgs.models import KINDS, ROLES, Organization
 from portal.tenancy.context import current_tenant_id
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 EDITABLE = ("name", "kind", "role", "region", "address", "contact_name", "contact_phone", "industries",
             "accepting")
@@ -90,13 +91,6 @@ def tree(limit_to: Organization | None = None) -> list[Organization]:
 
 # ---- what a principal may see ----
 
-def limit_of(principal) -> Organization | None:
-    """The org whose subtree bounds this principal (a branch secretary), or None (whole tenant)."""
-    if principal is None or not principal.org_limit:
-        return None
-    return get_by_id(principal.org_limit)
-
-
 def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
     """Organizations this principal may see, filtered as the list page and the API offer.
     Raises ValidationFailed for an unknown kind or role."""
@@ -108,7 +102,7 @@ def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
     if errors:
         raise ValidationFailed(errors)
     query = db.select(Organization)
-    limit = limit_of(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         query = query.filter(subtree_filter(Organization.path, limit))
     q = clean_query(q)
@@ -125,7 +119,7 @@ def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
 def get_visible(principal, code: str) -> Organization:
     """An org by code that the principal may see; 404 outside a secretary's subtree (as if absent)."""
     org = get(code)
-    limit = limit_of(principal)
+    limit = scope.limit(principal)
     if limit is not None and not org.is_within(limit):
         raise NotFound(_("组织不存在"))
     return org

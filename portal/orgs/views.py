@@ -13,6 +13,7 @@ from portal.i18n import _
 from portal.orgs import services
 from portal.orgs.forms import MoveForm, OrgForm
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
+from portal.orgs import scope
 
 bp = Blueprint("orgs", __name__, url_prefix="/t/<tenant>/orgs")
 
@@ -127,7 +128,7 @@ def create():
 @permission(READ)
 def show(code):
     org = services.get_visible(g.principal, code)
-    limit = services.limit_of(g.principal)
+    limit = scope.limit(g.principal)
     chain = [a for a in services.ancestors(org) if limit is None or a.is_within(limit)]
     subtree = services.descendants(org)
     counts = services.member_counts()

@@ -12,6 +12,7 @@ from portal.members import services as members
 from portal.orgs import services as orgs
 from portal.worklist import rules, services
 from portal.worklist.models import KINDS
+from portal.orgs import scope
 
 bp = Blueprint("worklist", __name__)
 
@@ -32,7 +33,7 @@ def index():
     return render_template(
         "worklist/index.html", pagination=pagination, counts=services.counts(g.principal, org=org),
         org=org, kind=kind, kinds=KINDS, label=services.kind_label, summary=services.summary,
-        link=services.link, orgs=orgs.tree(limit_to=orgs.limit_of(g.principal)),
+        link=services.link, orgs=orgs.tree(limit_to=scope.limit(g.principal)),
         org_rows=services.org_counts(g.principal) if g.principal.can(MANAGE_USERS) else None,
         today=clock.today()), status
 

@@ -1,5 +1,4 @@
 """The API tests: the live app on 127.0.0.1 served by a real HTTP server in a thread."""
-import logging
 import threading
 
 import pytest

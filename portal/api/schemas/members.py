@@ -1,7 +1,7 @@
 """The register (api.md): a member's fields by their roster-import.md names, contacts."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, AsOfQuery, PageQuery, Schema, out_date, out_text, page_of, strict_bool, \
+from portal.api.schemas.common import Out, AsOfQuery, Schema, out_date, out_text, page_of, strict_bool, \
     strict_int, text, typed
 
 _DESCRIBED = {

@@ -1,7 +1,7 @@
 """The work list (待办) the daily sweep builds (api.md)."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, PageQuery, Schema, out_date, out_text, page_of, typed
+from portal.api.schemas.common import Out, PageQuery, out_date, out_text, page_of, typed
 
 
 class WorklistQuery(PageQuery):
