@@ -12,8 +12,6 @@ end date. The row's tenant_id is always the origin's, other_tenant_id the host's
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
@@ -25,7 +23,7 @@ from portal.exchange.models import (ACTIVE, AGREEMENT_STATE_LABELS, AGREEMENT_ST
                                     DEFAULT_DUTIES_HOST, DEFAULT_DUTIES_ORIGIN, EXPIRED, PROPOSED, REPORT_EVERY,
                                     SCOPE_ALL, SCOPE_MEMBERS, TERMINATED, Agreement, AgreementMember)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, load, subtree_ids, sweep, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -446,30 +444,17 @@ def allowed_steps(principal, a: Agreement) -> list[str]:
 def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Agreements past their end date expire (active ones, and proposals nobody signed). Idempotent."""
     today = today or clock.today()
-    query = db.select(Agreement.id).filter(Agreement.state.in_((ACTIVE, PROPOSED)), Agreement.ends_on < today)
-    if tenant_id is not None:
-        query = query.filter(or_(Agreement.tenant_id == tenant_id, Agreement.other_tenant_id == tenant_id))
-    with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
-    changed = 0
-    for agreement_id in ids:
-        try:
-            with cross_tenant():
-                a = db.session.execute(db.select(Agreement).filter(Agreement.id == agreement_id)
-                                       .with_for_update(of=Agreement)
-                                       .execution_options(populate_existing=True)).unique().scalar_one()
-                if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:
-                    continue
-                _freeze(a)
-                a.state = EXPIRED
-                a.ended_on = a.ends_on
-                db.session.flush()
-            from portal.exchange.shared import commit
-            commit()
-            changed += 1
-        except (Conflict, StaleDataError, OperationalError):
-            db.session.rollback()
-    return changed
+
+    def apply(a: Agreement) -> bool:
+        if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:
+            return False
+        _freeze(a)
+        a.state = EXPIRED
+        a.ended_on = a.ends_on
+        db.session.flush()
+        return True
+    return sweep(Agreement, Agreement.state.in_((ACTIVE, PROPOSED)) & (Agreement.ends_on < today), apply,
+                 tenant_id=tenant_id)
 
 
 # ---- who is covered ----

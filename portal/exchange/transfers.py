@@ -17,8 +17,6 @@ receiver's row claims it. Never in both, never in neither.
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
@@ -30,7 +28,7 @@ from portal.exchange.models import (ACCEPTED, CANCELLED, COMPLETED, OPEN_STATES,
                                     RETURN_REASONS, RETURNED, STATE_LABELS, STEP_LABELS, SUBMITTED,
                                     TRANSFER_STATES, Transfer, TransferEvent)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, load, subtree_ids, sweep, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
@@ -531,27 +529,14 @@ def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) ->
     """Accepted transfers whose letter validity passed without arrival turn `overdue`. Idempotent;
     commits each change on its own (a concurrent step wins, the sweep skips that one)."""
     today = today or clock.today()
-    query = db.select(Transfer.id).filter(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)
-    if tenant_id is not None:
-        query = query.filter(or_(Transfer.tenant_id == tenant_id, Transfer.other_tenant_id == tenant_id))
-    with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
-    changed = 0
-    for transfer_id in ids:
-        try:
-            with cross_tenant():
-                t = db.session.execute(db.select(Transfer).filter(Transfer.id == transfer_id)
-                                       .with_for_update(of=Transfer)
-                                       .execution_options(populate_existing=True)).unique().scalar_one()
-                if not letter_expired(t, today):
-                    continue
-                _mark_overdue(t)
-            from portal.exchange.shared import commit
-            commit()
-            changed += 1
-        except (Conflict, StaleDataError, OperationalError):
-            db.session.rollback()
-    return changed
+
+    def apply(t: Transfer) -> bool:
+        if not letter_expired(t, today):
+            return False
+        _mark_overdue(t)
+        return True
+    return sweep(Transfer, (Transfer.state == ACCEPTED) & (Transfer.letter_valid_until < today), apply,
+                 tenant_id=tenant_id)
 
 
 # ---- asking a holder for a transfer (from the register page) ----
