@@ -23,7 +23,7 @@ from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ADMIN, TENANT_ROLES
 from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
-from portal.core.paging import page_arg
+from portal.core.paging import paginate
 from portal.extensions import db, limiter
 from portal.i18n import _
 from portal.tenancy.context import tenant_scope
@@ -365,8 +365,7 @@ def users():
     if q:
         query = query.filter(User.username.contains(q, autoescape=True)
                              | User.display_name.contains(q, autoescape=True))
-    grants = db.paginate(query, page=page_arg(), per_page=USERS_PER_PAGE,
-                         error_out=False)
+    grants = paginate(query, per_page=USERS_PER_PAGE)
     return render_template("auth/users.html", grants=grants, form=form, created=created, q=q,
                            org_options=org_options, org_names=_org_names(), tenant_roles=TENANT_ROLES), status
 

@@ -1,9 +1,9 @@
 """Pages of the letters feature: the list of issued documents, a letter's page (download,
 re-render, void), the member documents, and the batches (open letter, all letters of a day)."""
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from portal.core.downloads import file_response
-from portal.core.paging import page_arg
+from portal.core.paging import page_arg, paginate
 from portal.auth.access import permission
 from portal.auth.roles import LETTERS
 from portal.core.errors import NotFound, ValidationFailed
@@ -50,8 +50,7 @@ def index():
     except ValidationFailed as exc:
         flash(_("筛选条件有误：%(m)s", m=exc.message), "warning")
         query = services.search(g.principal)
-    letters = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
-                          error_out=False)
+    letters = paginate(query)
     day_form = DayBatchForm(formdata=None, date=clock.today().isoformat())
     day_form.kind.choices = _kind_choices(_("全部类型"))
     return render_template("letters/pages/index.html", letters=letters, filters=filters,

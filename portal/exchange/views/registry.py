@@ -1,6 +1,6 @@
 """The joint registry page, the ID-number lookup, and the register page's one-step offers for a
 member whose relationship another tenant holds."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import login_only, permission
 from portal.auth.roles import EXCHANGE
@@ -8,11 +8,11 @@ from portal.core.errors import NotFound, PortalError
 from portal.exchange import agreements, registry, transfers
 from portal.exchange.shared import run
 from portal.exchange.views import bp
-from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES
 from portal.tenancy.context import cross_tenant
 from portal.core import clock
+from portal.core.paging import paginate
 
 
 @bp.get("/registry", endpoint="registry")
@@ -22,14 +22,9 @@ def registry_page():
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     error = None
     try:
-        page = max(1, min(int(request.args.get("page", 1)), 10000))
-    except ValueError:
-        page = 1
-    try:
         query = registry.search(**args)
         with cross_tenant():
-            pagination = db.paginate(query, page=page, per_page=current_app.config.get("PER_PAGE", 20),
-                                     error_out=False)
+            pagination = paginate(query)
             entries = [registry.entry(o) for o in pagination.items]
     except PortalError as exc:
         error, pagination, entries = exc, None, []
