@@ -14,11 +14,7 @@ from portal.core.paging import paginate
 @permission(READ)
 def inbox():
     unread_only = request.args.get("unread") == "1"
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        page = 1
-    pagination = paginate(service.inbox(g.principal, unread_only=unread_only), page=page)
+    pagination = paginate(service.inbox(g.principal, unread_only=unread_only))
     unread_ids = {n.id for n in pagination.items if n.read_at is None}
     return render_template("exchange/notifications.html", pagination=pagination, unread_ids=unread_ids,
                            unread_only=unread_only, remaining=service.unread_count(g.principal))
