@@ -16,6 +16,7 @@ from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
 from portal.core import clock
 from portal.core.errors import ValidationFailed
+from portal.core.text import storable
 from portal.extensions import db
 from portal.i18n import _
 
@@ -83,14 +84,9 @@ def user_by_name(username: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
 
 
-def _storable(text: str) -> bool:
-    from portal.orgs.services import storable
-    return storable(text)
-
-
 def authenticate(username: str, password: str) -> User | None:
     username = (username or "").strip()
-    if not _storable(username) or not _storable(password or ""):
+    if not storable(username) or not storable(password or ""):
         verify_password(None, "x")  # same time as a real attempt
         return None
     user = user_by_name(username)
@@ -204,7 +200,7 @@ def issue_token(user: User, name: str = "") -> str:
     """A new API token for `user` (the account page, `flask users token`), recorded in the user's
     tenants' trails either way. Returns the token in clear, to be shown once."""
     name = (name or "").strip()
-    if not name.isprintable() or not _storable(name):
+    if not name.isprintable() or not storable(name):
         raise ValidationFailed({"name": _("令牌名称不能含有无效字符")})
     raw = "pt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, name=name[:60], token_hash=ApiToken.digest(raw), hint=raw[-4:]))

@@ -24,6 +24,7 @@ from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENAN
 from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
 from portal.core.paging import paginate
+from portal.core.text import clean_query
 from portal.extensions import db, limiter
 from portal.i18n import _
 from portal.tenancy.context import tenant_scope
@@ -359,7 +360,6 @@ def users():
             form.role.data = CLERK
     elif request.method == "POST":
         status = 400
-    from portal.orgs.services import clean_query
     q = clean_query(request.args.get("q"), 60)
     query = db.select(RoleGrant).filter_by(tenant_id=g.tenant.id).join(User).order_by(User.username)
     if q:

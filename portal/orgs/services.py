@@ -9,6 +9,7 @@ from sqlalchemy import func, or_
 
 from portal.audit.services import diff, record
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.text import clean_query, storable
 from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLES, Organization
@@ -25,25 +26,6 @@ FALSE_WORDS = ("0", "false", "no", "off", "否", "n", "")
 
 
 CODE_RE = re.compile(r"^[0-9]{6}-[0-9A-Za-z]{1,16}$")
-
-
-def storable(text: str) -> bool:
-    """Text a database column can hold: no NUL byte, no lone surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def clean_query(value, limit: int = 100) -> str:
-    """A search string from a query parameter: what cannot be stored is dropped, length bounded."""
-    if not isinstance(value, str):
-        return ""
-    value = value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
-    return value.strip()[:limit]
 
 
 def get(code: str) -> Organization:

@@ -5,7 +5,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from portal.core.paging import page_arg
 from portal.auth.access import permission
-from portal.auth.forms import choices as form_choices
+from portal.core.forms import choices as form_choices
+from portal.core.text import clean_query
 from portal.auth.roles import AUDIT, MANAGE_ORGS, READ
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
@@ -71,7 +72,7 @@ def _apply_errors(form, exc: ValidationFailed) -> None:
 @bp.get("/")
 @permission(READ)
 def index():
-    q = services.clean_query(request.args.get("q"))
+    q = clean_query(request.args.get("q"))
     kind = request.args.get("kind") or ""
     role = request.args.get("role") or ""
     if kind not in KINDS:

@@ -14,7 +14,7 @@ from portal.core.parsing import parse_date
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import services as members
-from portal.members.forms import options
+from portal.core.forms import choices as options
 from portal.standing import publish, services
 from portal.standing.forms import (ActivityForm, AttendeesForm, CertificateForm, DuesForm, OrgLifeForm,
                                    StepForm)
