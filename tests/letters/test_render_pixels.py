@@ -52,4 +52,5 @@ def test_compact_fonts_change_no_pixel(renderers, tmp_path, kind):
 
 
 def test_the_introduction_stays_under_its_size(renderers):
-    assert len(renderers[0].render("introduction", sample("introduction"))) < 40 * 1024
+    # about 36 KB with the compact fonts (240 KB without): the budget keeps it there
+    assert len(renderers[0].render("introduction", sample("introduction"))) < 38 * 1024
