@@ -17,12 +17,12 @@ from portal.auth.forms import (
     TenantForm,
     TokenForm,
     UserForm,
-    choices,
 )
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ADMIN, TENANT_ROLES
 from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.forms import choices
 from portal.core.paging import paginate
 from portal.core.text import clean_query
 from portal.extensions import db, limiter
