@@ -182,6 +182,10 @@ def _finish(spec: dict) -> dict:
             for param in op.get("parameters", []):
                 _tenant_form(param)
     components = spec.setdefault("components", {})
+    for schema in components.get("schemas", {}).values():
+        for name, prop in schema.get("properties", {}).items():
+            if prop.pop("x-required", False):
+                schema.setdefault("required", []).append(name)
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http", "scheme": "bearer",
         "description": "flask users token USERNAME, or the account page"}

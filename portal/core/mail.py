@@ -19,11 +19,15 @@ def enabled() -> bool:
 
 
 def connection():
-    """An SMTP connection to the server the settings name now (a test or an operator may change
-    SMTP_HOST/SMTP_PORT after start); use it as a context manager to send several messages."""
+    """A connection of the configured backend (MAIL_BACKEND, read now; Flask-Mailman's default is
+    SMTP, or its in-memory outbox under TESTING). SMTP goes to the server SMTP_HOST/SMTP_PORT name
+    now. Use it as a context manager to send several messages over one connection."""
     config = current_app.config
-    return mail.get_connection(host=config.get("SMTP_HOST") or "localhost", port=int(config.get("SMTP_PORT") or 25),
-                               timeout=30)
+    backend = config.get("MAIL_BACKEND") or ("locmem" if current_app.testing else "smtp")
+    if backend == "smtp":
+        return mail.get_connection(backend="smtp", host=config.get("SMTP_HOST") or "localhost",
+                                   port=int(config.get("SMTP_PORT") or 25), timeout=30)
+    return mail.get_connection(backend=backend)
 
 
 def message(subject: str, body: str, to: list[str], conn=None) -> EmailMessage:

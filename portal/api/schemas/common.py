@@ -5,10 +5,18 @@ from marshmallow import fields, validate
 from portal.api.util import MAX_PAGE, MAX_PER_PAGE
 
 
-def text(limit: int | None = None, **kw):
-    """A string field; None allowed (clients send back what they read) unless required."""
-    kw.setdefault("allow_none", not kw.get("required", False))
-    return fields.String(validate=validate.Length(max=limit) if limit else None, **kw)
+def needed(field):
+    """A field the document lists as required whose absence the service refuses, with its own
+    message ("请填写活动名称" rather than a generic one): marshmallow does not enforce it."""
+    field.metadata = {**field.metadata, "x-required": True}
+    return field
+
+
+def text(limit: int | None = None, *, required: bool = False, **kw):
+    """A string field; None allowed (clients send back what they read)."""
+    kw.setdefault("allow_none", True)
+    field = fields.String(validate=validate.Length(max=limit) if limit else None, **kw)
+    return needed(field) if required else field
 
 
 def out_text(**kw):
@@ -107,6 +115,7 @@ class Typed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def typed(limit: int | None = None, **kw):
+def typed(limit: int | None = None, *, required: bool = False, **kw):
     kw.setdefault("allow_none", True)
-    return Typed(validate=validate.Length(max=limit) if limit else None, **kw)
+    field = Typed(validate=validate.Length(max=limit) if limit else None, **kw)
+    return needed(field) if required else field

@@ -2,7 +2,7 @@
 their notices and attendance, the deadline counts, notifications."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, text
+from portal.api.schemas.common import Out, needed, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, text
 
 _ID = {"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "a member's id on this register"}
 _DATE = {"format": "date"}
@@ -57,7 +57,7 @@ class Lookup(Out):
 # ---- transfers ----
 
 class TransferCreate(Schema):
-    member = fields.Raw(required=True, metadata=_ID)
+    member = needed(fields.Raw(allow_none=True, metadata=_ID))
     to_org = text(required=True, metadata={"description": "a registry entry's code"})
     note = text()
 
@@ -241,7 +241,7 @@ class Notice(Out):
 
 
 class AttendanceCreate(Schema):
-    member = fields.Raw(required=True, metadata=_ID)
+    member = needed(fields.Raw(allow_none=True, metadata=_ID))
     on = text(metadata=_DATE)
     activity = text(required=True)
     present = fields.Raw(metadata={"oneOf": [{"type": "boolean"}, {"type": "string"}]})

@@ -10,6 +10,7 @@ _DESCRIBED = {
     "dues_paid_through": "YYYY-MM", "education": "本科, 大专, …", "category": "正式党员/预备党员",
 }
 _DATES = ("birth_date", "joined_on", "moved_on", "last_contact_on")
+_REQUIRED = ("name", "sex", "id_number", "education", "joined_on", "org", "direction")  # members.services.REQUIRED
 
 
 def _member_fields(make):
@@ -21,7 +22,8 @@ def _in(name):
     meta = {"description": _DESCRIBED[name]} if name in _DESCRIBED else {}
     if name in _DATES:
         meta["format"] = "date"
-    return typed(metadata=meta)  # lengths and forms are the service's rules, answered per field
+    # lengths, forms and presence are the service's rules, answered per field in its words
+    return typed(metadata=meta, required=name in _REQUIRED)
 
 
 def _out(name):

@@ -1,8 +1,7 @@
 """A member's standing (dues, organization life, activity certificates) and the study points."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, text, \
-    typed
+from portal.api.schemas.common import Out, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, typed
 
 _DATE = {"format": "date"}
 _NUMBER = {"oneOf": [{"type": "number"}, {"type": "string"}], "description": "e.g. 12.5 or \"12.50\""}
@@ -10,7 +9,7 @@ _ID = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 
 
 class DuesCreate(Schema):
-    month = text(required=True, metadata={"description": "YYYY-MM"})
+    month = typed(required=True, metadata={"description": "YYYY-MM"})
     amount = fields.Raw(allow_none=True, metadata=_NUMBER)
 
 
@@ -38,10 +37,10 @@ class YearQuery(PageQuery):
 
 
 class OrgLifeCreate(Schema):
-    on = text(metadata=_DATE)
-    kind = text(required=True, metadata={"description": "三会一课, 主题党日, …"})
-    note = text()
-    org = text(metadata={"description": "an organization's code"})
+    on = typed(metadata=_DATE)
+    kind = typed(required=True, metadata={"description": "三会一课, 主题党日, …"})
+    note = typed()
+    org = typed(metadata={"description": "an organization's code"})
 
 
 class OrgRefById(Out):
@@ -64,12 +63,12 @@ OrgLifePage = page_of(OrgLife, "OrgLifePage")
 
 
 class CertificateCreate(Schema):
-    number = text(required=True)
-    issued_on = text(metadata=_DATE)
+    number = typed(required=True)
+    issued_on = typed(metadata=_DATE)
 
 
 class CertificateStep(EmptyBody):
-    on = text(metadata=_DATE)
+    on = typed(metadata=_DATE)
 
 
 class Certificate(Out):
@@ -98,10 +97,10 @@ CertificateDuePage = page_of(CertificateDue, "CertificateDuePage")
 
 
 class ActivityCreate(Schema):
-    title = text(required=True)
-    on = text(required=True, metadata=_DATE)
+    title = typed(required=True)
+    on = typed(required=True, metadata=_DATE)
     points = fields.Raw(allow_none=True, metadata=_NUMBER)
-    org = text(required=True, metadata={"description": "an organization's code"})
+    org = typed(required=True, metadata={"description": "an organization's code"})
 
 
 class Activity(Out):
@@ -118,8 +117,8 @@ ActivityPage = page_of(Activity, "ActivityPage")
 
 class AttendeesAdd(Schema):
     members = fields.List(fields.Raw(metadata=_ID), allow_none=True)
-    org = text(metadata={"description": "all members of this organization's subtree"})
-    lines = text(metadata={"description": "names or ID numbers, one a line"})
+    org = typed(metadata={"description": "all members of this organization's subtree"})
+    lines = typed(metadata={"description": "names or ID numbers, one a line"})
 
 
 class Attendee(Out):
