@@ -47,14 +47,8 @@ def _now() -> datetime:
 
 
 def _text(data: dict, key: str, limit: int, *, required: bool = False, message: str = "") -> str:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed({key: message or _("必填")})
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed({key: _("应为文字")})
-    value = value.strip()
+    """Text already (the API's schema, the page's form): trimmed, required and bounded here."""
+    value = (data.get(key) or "").strip()
     if required and not value:
         raise ValidationFailed({key: message or _("必填")})
     if len(value) > limit or "\x00" in value:
@@ -63,11 +57,8 @@ def _text(data: dict, key: str, limit: int, *, required: bool = False, message: 
 
 
 def _date(data: dict, key: str) -> date | None:
-    value = data.get(key)
-    if isinstance(value, (list, dict, bool, int, float)):
-        raise ValidationFailed({key: _("日期格式应为YYYY-MM-DD")})
     try:
-        return parse_date(value)
+        return parse_date(data.get(key))
     except ValueError:
         raise ValidationFailed({key: _("日期格式应为YYYY-MM-DD")})
 
@@ -173,11 +164,9 @@ def _member_ids(value) -> list[int]:
         raise ValidationFailed({"members": _("一份协议最多列明%(n)d名党员", n=MAX_MEMBERS)})
     out = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise ValidationFailed({"members": _("党员编号无效")})
         try:
             n = int(item)
-        except ValueError:
+        except (TypeError, ValueError):
             raise ValidationFailed({"members": _("党员编号无效")})
         if n not in out:
             out.append(n)

@@ -119,3 +119,19 @@ def typed(limit: int | None = None, *, required: bool = False, **kw):
     kw.setdefault("allow_none", True)
     field = Typed(validate=validate.Length(max=limit) if limit else None, **kw)
     return needed(field) if required else field
+
+
+class Ref(fields.Field):
+    """A row named by its id: an integer, or its digits as text (as a page's form sends it)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from portal.i18n import _
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ma.ValidationError(_("编号无效"))
+        return value
+
+
+def ref(**kw):
+    kw.setdefault("allow_none", True)
+    kw.setdefault("metadata", {"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "an id"})
+    return Ref(**kw)

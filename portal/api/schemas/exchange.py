@@ -2,9 +2,8 @@
 their notices and attendance, the deadline counts, notifications."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, needed, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, text
+from portal.api.schemas.common import Out, needed, ref, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, text
 
-_ID = {"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "a member's id on this register"}
 _DATE = {"format": "date"}
 
 
@@ -57,7 +56,7 @@ class Lookup(Out):
 # ---- transfers ----
 
 class TransferCreate(Schema):
-    member = needed(fields.Raw(allow_none=True, metadata=_ID))
+    member = needed(ref())
     to_org = text(required=True, metadata={"description": "a registry entry's code"})
     note = text()
 
@@ -148,7 +147,7 @@ TransferPage = page_of(Transfer, "TransferPage", counts=fields.Dict())
 class AgreementCreate(Schema):
     host_org = text(required=True, metadata={"description": "a registry entry's code"})
     origin_org = text(metadata={"description": "when the host proposes: the origin organization"})
-    members = fields.List(fields.Raw(metadata=_ID), allow_none=True)
+    members = fields.List(ref(), allow_none=True)
     id_numbers = fields.List(fields.Raw(), allow_none=True, metadata={"description": "the host names members"})
     scope = text(metadata={"enum": ["members", "all_in_area"]})
     duties = fields.Raw(allow_none=True, metadata={"type": "object",
@@ -217,7 +216,7 @@ class NoticeCreate(Schema):
     kind = text(required=True, metadata={"enum": ["accident", "violation", "misconduct", "report"]})
     body = text(required=True)
     occurred_on = text(metadata=_DATE)
-    member = fields.Raw(allow_none=True, metadata=_ID)
+    member = ref()
 
 
 class Person(Out):
@@ -241,7 +240,7 @@ class Notice(Out):
 
 
 class AttendanceCreate(Schema):
-    member = needed(fields.Raw(allow_none=True, metadata=_ID))
+    member = needed(ref())
     on = text(metadata=_DATE)
     activity = text(required=True)
     present = fields.Raw(metadata={"oneOf": [{"type": "boolean"}, {"type": "string"}]})

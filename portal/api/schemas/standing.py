@@ -1,11 +1,10 @@
 """A member's standing (dues, organization life, activity certificates) and the study points."""
 from marshmallow import fields
 
-from portal.api.schemas.common import Out, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, typed
+from portal.api.schemas.common import Out, ref, EmptyBody, PageQuery, Schema, out_date, out_text, page_of, typed
 
 _DATE = {"format": "date"}
 _NUMBER = {"oneOf": [{"type": "number"}, {"type": "string"}], "description": "e.g. 12.5 or \"12.50\""}
-_ID = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 
 
 class DuesCreate(Schema):
@@ -116,7 +115,7 @@ ActivityPage = page_of(Activity, "ActivityPage")
 
 
 class AttendeesAdd(Schema):
-    members = fields.List(fields.Raw(metadata=_ID), allow_none=True)
+    members = fields.List(ref(), allow_none=True)
     org = typed(metadata={"description": "all members of this organization's subtree"})
     lines = typed(metadata={"description": "names or ID numbers, one a line"})
 
