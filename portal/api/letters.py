@@ -117,7 +117,8 @@ def letters_open_letter(data):
 @bp.answers(202, s.BatchStarted)
 @permission(LETTERS)
 def letters_day_batch(data):
-    batch = services.start_day_batch(g.principal, data["date"].strip()[:20], (data.get("kind") or "").strip()[:30])
+    batch = services.start_day_batch(g.principal, (data.get("date") or "").strip()[:20],
+                                     (data.get("kind") or "").strip()[:30])
     db.session.commit()
     job = services.dispatch_batch(batch, user_id=g.user.id)
     return jsonify({"job": job.id, "batch": batch.id, "count": batch.count}), 202
