@@ -1,3 +1,3 @@
-from flask import Blueprint
+from portal.api.openapi import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="The JSON API (api.md)")

@@ -1,8 +1,11 @@
-"""API routes of the member register (api.md): thin over portal.members.services."""
-from flask import g, request
+"""API routes of the member register (api.md): thin over portal.members.services; the shapes and
+type checks are the schemas of portal.api.schemas.members."""
+from flask import g
 
 from portal.api.blueprint import bp
-from portal.api.util import as_of_arg, json_body, listing
+from portal.api.schemas import members as s
+from portal.api.schemas.common import PageQuery
+from portal.api.util import listing
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
 from portal.core.errors import ValidationFailed
@@ -10,64 +13,48 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.members import services
 
-# Keys a client may send back unchanged from a GET (read-only; ignored when equal).
-READ_ONLY = ("id", "holds_relationship", "age")  # answered, never written
-
 
 def _member_dict(member) -> dict:
     return services.to_dict(member, reveal_id=services.may_see_id(g.principal))
 
 
-def _check_keys(data: dict, allowed: tuple) -> None:
-    unknown = {k: _("未知字段") for k in data if k not in allowed}
-    if unknown:
-        raise ValidationFailed(unknown, message=_("请求中有未知字段：%(k)s", k="、".join(str(k)[:40] for k in unknown)))
-
-
-def _holds_flag(value) -> bool:
-    if value is None:
-        return True
-    if not isinstance(value, bool):
-        raise ValidationFailed({"holds_relationship": _("应为 true 或 false")})
-    return value
-
-
 @bp.get("/t/<tenant>/members")
+@bp.query(s.MemberQuery)
+@bp.answers(200, s.MemberPage)
 @permission(READ)
-def members_list():
-    args = request.args
-    filters = {key: args.get(key, "") for key in ("q", "direction", "org", "contact", "dues")}
-    query = services.search(g.principal, as_of=as_of_arg(), **filters)
-    return listing(query, _member_dict)
+def members_list(args):
+    as_of = args.pop("as_of", None)
+    filters = {k: args.get(k) or "" for k in ("q", "direction", "org", "contact", "dues")}
+    return listing(services.search(g.principal, as_of=as_of, **filters), _member_dict)
 
 
 @bp.post("/t/<tenant>/members")
+@bp.body(s.MemberCreate)
+@bp.answers(201, s.Member)
 @permission(EDIT_REGISTER)
-def members_create():
-    data = json_body()
-    _check_keys(data, services.FIELDS + ("holds_relationship",))
-    holds = _holds_flag(data.get("holds_relationship"))
-    member = services.create(g.principal, data, holds_relationship=holds, asked_by_person=True)
+def members_create(data):
+    holds = data.pop("holds_relationship", None)
+    member = services.create(g.principal, data, holds_relationship=True if holds is None else holds,
+                             asked_by_person=True)
     db.session.commit()
     return _member_dict(member), 201
 
 
 @bp.get("/t/<tenant>/members/<member_id>")
+@bp.answers(200, s.Member)
 @permission(READ)
 def members_get(member_id):
     return _member_dict(services.get(g.principal, member_id))
 
 
 @bp.patch("/t/<tenant>/members/<member_id>")
+@bp.body(s.MemberPatch)
+@bp.answers(200, s.Member)
 @permission(EDIT_REGISTER)
-def members_patch(member_id):
+def members_patch(data, member_id):
     member = services.get(g.principal, member_id)
-    data = json_body()
-    _check_keys(data, services.FIELDS + READ_ONLY + ("version",))
     version = data.pop("version", None)
     data.pop("age", None)  # follows the birth date
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValidationFailed({"version": _("应为整数")})
     if "id" in data and data.pop("id") != member.id:
         raise ValidationFailed({"id": _("不能修改编号")})
     if "holds_relationship" in data and data.pop("holds_relationship") != member.holds_relationship:
@@ -78,18 +65,20 @@ def members_patch(member_id):
 
 
 @bp.get("/t/<tenant>/members/<member_id>/contacts")
+@bp.query(PageQuery)
+@bp.answers(200, s.ContactPage)
 @permission(READ)
-def members_contacts(member_id):
+def members_contacts(args, member_id):
     member = services.get(g.principal, member_id)
     return listing(services.contacts_query(member), services.contact_to_dict)
 
 
 @bp.post("/t/<tenant>/members/<member_id>/contacts")
+@bp.body(s.ContactCreate)
+@bp.answers(201, s.Contact)
 @permission(EDIT_REGISTER)
-def members_contact_create(member_id):
+def members_contact_create(data, member_id):
     member = services.get(g.principal, member_id)
-    data = json_body()
-    _check_keys(data, ("on", "channel", "note"))
     contact = services.record_contact(g.principal, member, data)
     db.session.commit()
     return services.contact_to_dict(contact), 201

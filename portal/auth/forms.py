@@ -4,17 +4,6 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from portal.i18n import lazy
 
-try:  # WTForms >= 3.3 deprecates (value, label) tuples
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    SelectChoice = None
-
-
-def choices(pairs) -> list:
-    """Select options from (value, label) pairs, in the form the installed WTForms prefers."""
-    return [SelectChoice(value=str(v), label=str(label)) if SelectChoice else (str(v), str(label))
-            for v, label in pairs]
-
 
 class LoginForm(FlaskForm):
     username = StringField(lazy("用户名"), validators=[DataRequired(lazy("请输入用户名")), Length(max=60)])

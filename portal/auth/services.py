@@ -11,11 +11,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 from portal.audit.services import record
-from portal.auth import sessions
+from portal.auth import sessions, twofactor
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
 from portal.core import clock
 from portal.core.errors import ValidationFailed
+from portal.core.text import storable
 from portal.extensions import db
 from portal.i18n import _
 
@@ -83,14 +84,9 @@ def user_by_name(username: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(username=username)).scalar_one_or_none()
 
 
-def _storable(text: str) -> bool:
-    from portal.orgs.services import storable
-    return storable(text)
-
-
 def authenticate(username: str, password: str) -> User | None:
     username = (username or "").strip()
-    if not _storable(username) or not _storable(password or ""):
+    if not storable(username) or not storable(password or ""):
         verify_password(None, "x")  # same time as a real attempt
         return None
     user = user_by_name(username)
@@ -130,6 +126,35 @@ def create_user(username: str, password: str | None = None, *, tenant=None, role
         record(actor, "create", "user", user.id, after={"username": user.username, "role": role, "org_id": org_id},
                summary=user.username, tenant_id=tenant.id)
     return user, password
+
+
+def create_user_by_codes(username: str, password: str | None, *, role: str, tenant_code: str | None = None,
+                         org_code: str | None = None, region_code: str | None = None) -> tuple[User, str]:
+    """create_user with the tenant and organization named by their codes (the command line): a
+    tenant role needs its tenant, a branch secretary their organization in it."""
+    from portal.orgs.models import Organization
+    from portal.tenancy.context import tenant_scope
+    from portal.tenancy.models import Tenant
+    tenant = None
+    if tenant_code:
+        tenant = db.session.execute(db.select(Tenant).filter_by(code=tenant_code)).scalar_one_or_none()
+        if tenant is None:
+            raise ValidationFailed({"tenant": _("县区 %(c)s 不存在", c=tenant_code)})
+    if role in TENANT_ROLES and tenant is None:
+        raise ValidationFailed({"tenant": _("角色 %(r)s 需要 --tenant 县区代码", r=role)})
+    if role == SECRETARY and not org_code:
+        raise ValidationFailed({"org": _("支部书记需要 --org 所属组织代码")})
+    org_id = None
+    if org_code:
+        if tenant is None:
+            raise ValidationFailed({"org": _("--org 需要同时指定 --tenant")})
+        with tenant_scope(tenant.id):
+            org_id = db.session.execute(db.select(Organization.id).filter_by(code=org_code)).scalar_one_or_none()
+        if org_id is None:
+            raise ValidationFailed({"org": _("县区 %(t)s 中没有组织 %(o)s", t=tenant_code, o=org_code)})
+    if role == "platform_admin":
+        return create_user(username, password, platform_admin=True)
+    return create_user(username, password, tenant=tenant, role=role, org_id=org_id, region_code=region_code)
 
 
 def audit_user(user: User, action: str, *, actor=None, before=None, after=None) -> None:
@@ -172,12 +197,15 @@ def change_password(user: User, current: str, new: str, *, keep=None) -> None:
 
 
 def issue_token(user: User, name: str = "") -> str:
+    """A new API token for `user` (the account page, `flask users token`), recorded in the user's
+    tenants' trails either way. Returns the token in clear, to be shown once."""
     name = (name or "").strip()
-    if not name.isprintable() or not _storable(name):
+    if not name.isprintable() or not storable(name):
         raise ValidationFailed({"name": _("令牌名称不能含有无效字符")})
     raw = "pt_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, name=name[:60], token_hash=ApiToken.digest(raw), hint=raw[-4:]))
     db.session.flush()
+    audit_user(user, "token_created", after={"name": name[:60]})
     return raw
 
 
@@ -186,7 +214,39 @@ def revoke_token(user: User, token_id: int) -> bool:
     if tok is None or tok.user_id != user.id or tok.revoked_at:
         return False
     tok.revoked_at = clock.utcnow()
+    audit_user(user, "token_revoked", after={"token_id": token_id})
     return True
+
+
+def end_own_sessions(user: User, *, keep=None, by_admin: bool = False) -> int:
+    """Log `user` out everywhere (but the session `keep`): from the account page, or by the
+    operator's `flask users end-sessions` (by_admin). Recorded; returns how many were open."""
+    count = sessions.end_all(user, "admin" if by_admin else "user", keep=keep)
+    audit_user(user, "sessions_ended", actor=None, after={"sessions": count})
+    return count
+
+
+def enable_second_factor(user: User, code: str) -> list[str]:
+    """Confirm two-factor login with a first code; returns the recovery codes (shown once)."""
+    codes = twofactor.confirm(user, code)
+    audit_user(user, "twofactor_on")
+    return codes
+
+
+def disable_second_factor(user: User, password: str, code: str) -> None:
+    """Turning two-factor login off needs the current password and a code."""
+    if not verify_password(user, password):
+        raise ValidationFailed({"password": _("当前密码不正确")})
+    twofactor.disable(user, code)
+    audit_user(user, "twofactor_off")
+
+
+def second_factor(user: User, code: str) -> str | None:
+    """The login's second step: "totp", "recovery" (recorded: one code fewer) or None."""
+    used = twofactor.check(user, code)
+    if used == "recovery":
+        audit_user(user, "recovery_code_used", after={"left": twofactor.recovery_left(user)})
+    return used
 
 
 def user_for_token(raw: str, *, record_use: bool = True) -> User | None:

@@ -17,13 +17,14 @@ from portal.auth.forms import (
     TenantForm,
     TokenForm,
     UserForm,
-    choices,
 )
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import CLERK, MANAGE_USERS, ROLE_LABELS, SECRETARY, TENANT_ADMIN, TENANT_ROLES
 from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
-from portal.core.paging import page_arg
+from portal.core.forms import choices
+from portal.core.paging import paginate
+from portal.core.text import clean_query
 from portal.extensions import db, limiter
 from portal.i18n import _
 from portal.tenancy.context import tenant_scope
@@ -138,11 +139,10 @@ def login_second_factor():
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        used = twofactor.check(user, form.code.data)
+        used = services.second_factor(user, form.code.data)
         if used is not None:
             target = session["pending_login"].get("next")
             if used == "recovery":
-                services.audit_user(user, "recovery_code_used", after={"left": twofactor.recovery_left(user)})
                 flash(_("已使用一个恢复码，剩余 %(n)d 个", n=twofactor.recovery_left(user)), "warning")
             return _complete_login(user, _safe_next(target))
         db.session.rollback()
@@ -221,8 +221,7 @@ def _account_extras() -> dict:
 @bp.post("/account/sessions/end")
 @login_only
 def end_other_sessions():
-    count = sessions.end_all(g.user, "user", keep=g.get("user_session"))
-    services.audit_user(g.user, "sessions_ended", after={"sessions": count})
+    count = services.end_own_sessions(g.user, keep=g.get("user_session"))
     db.session.commit()
     flash(_("已结束其他 %(n)d 个登录会话", n=count), "success")
     return redirect(url_for("auth.account"))
@@ -248,12 +247,11 @@ def twofactor_confirm():
     try:
         if not form.validate_on_submit():
             raise ValidationFailed({"code": _("请输入6位验证码")})
-        codes = twofactor.confirm(g.user, form.code.data)
+        codes = services.enable_second_factor(g.user, form.code.data)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("auth.account") + "#twofactor")
-    services.audit_user(g.user, "twofactor_on")
     db.session.commit()
     session["recovery_codes"] = codes
     flash(_("两步验证已启用。请把恢复码抄在纸上妥善保存，每个只能用一次。"), "success")
@@ -267,14 +265,11 @@ def twofactor_disable():
     try:
         if not form.validate_on_submit():
             raise ValidationFailed({"code": _("请输入当前密码和验证码")})
-        if not services.verify_password(g.user, form.password.data):
-            raise ValidationFailed({"password": _("当前密码不正确")})
-        twofactor.disable(g.user, form.code.data)
+        services.disable_second_factor(g.user, form.password.data, form.code.data)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("auth.account") + "#twofactor")
-    services.audit_user(g.user, "twofactor_off")
     db.session.commit()
     flash(_("两步验证已关闭"), "success")
     return redirect(url_for("auth.account"))
@@ -293,7 +288,6 @@ def create_token():
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("auth.account"))
-    services.audit_user(g.user, "token_created", after={"name": form.name.data or ""})
     db.session.commit()
     session["new_token"] = raw
     return redirect(url_for("auth.account"))
@@ -304,7 +298,6 @@ def create_token():
 def revoke_token(token_id):
     if not services.revoke_token(g.user, token_id):
         raise NotFound(_("令牌不存在或已撤销"))
-    services.audit_user(g.user, "token_revoked", after={"token_id": token_id})
     db.session.commit()
     flash(_("令牌已撤销"), "success")
     return redirect(url_for("auth.account"))
@@ -367,14 +360,12 @@ def users():
             form.role.data = CLERK
     elif request.method == "POST":
         status = 400
-    from portal.orgs.services import clean_query
     q = clean_query(request.args.get("q"), 60)
     query = db.select(RoleGrant).filter_by(tenant_id=g.tenant.id).join(User).order_by(User.username)
     if q:
         query = query.filter(User.username.contains(q, autoescape=True)
                              | User.display_name.contains(q, autoescape=True))
-    grants = db.paginate(query, page=page_arg(), per_page=USERS_PER_PAGE,
-                         error_out=False)
+    grants = paginate(query, per_page=USERS_PER_PAGE)
     return render_template("auth/users.html", grants=grants, form=form, created=created, q=q,
                            org_options=org_options, org_names=_org_names(), tenant_roles=TENANT_ROLES), status
 

@@ -12,8 +12,6 @@ end date. The row's tenant_id is always the origin's, other_tenant_id the host's
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
@@ -25,7 +23,7 @@ from portal.exchange.models import (ACTIVE, AGREEMENT_STATE_LABELS, AGREEMENT_ST
                                     DEFAULT_DUTIES_HOST, DEFAULT_DUTIES_ORIGIN, EXPIRED, PROPOSED, REPORT_EVERY,
                                     SCOPE_ALL, SCOPE_MEMBERS, TERMINATED, Agreement, AgreementMember)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, limit_org, load, subtree_ids, visible
+from portal.exchange.shared import flushing, in_register, load, subtree_ids, sweep, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -36,6 +34,7 @@ from portal.orgs.models import Organization
 from portal.orgs.services import PHONE_RE
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 MAX_MEMBERS = 500
 MAX_TERM_DAYS = 5 * 366
@@ -48,14 +47,8 @@ def _now() -> datetime:
 
 
 def _text(data: dict, key: str, limit: int, *, required: bool = False, message: str = "") -> str:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed({key: message or _("必填")})
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed({key: _("应为文字")})
-    value = value.strip()
+    """Text already (the API's schema, the page's form): trimmed, required and bounded here."""
+    value = (data.get(key) or "").strip()
     if required and not value:
         raise ValidationFailed({key: message or _("必填")})
     if len(value) > limit or "\x00" in value:
@@ -64,11 +57,8 @@ def _text(data: dict, key: str, limit: int, *, required: bool = False, message: 
 
 
 def _date(data: dict, key: str) -> date | None:
-    value = data.get(key)
-    if isinstance(value, (list, dict, bool, int, float)):
-        raise ValidationFailed({key: _("日期格式应为YYYY-MM-DD")})
     try:
-        return parse_date(value)
+        return parse_date(data.get(key))
     except ValueError:
         raise ValidationFailed({key: _("日期格式应为YYYY-MM-DD")})
 
@@ -130,7 +120,7 @@ def side_of(principal, a: Agreement) -> str | None:
     """"origin", "host" or None, for this principal (a branch secretary: within their subtree)."""
     me = principal.tenant.id if principal.tenant else None
     side = "origin" if me == a.tenant_id else "host" if me == a.other_tenant_id else None
-    org = limit_org(principal)
+    org = scope.limit(principal)
     if side and org is not None:
         own = a.origin_org if side == "origin" else a.host_org
         if own is None or not own.path.startswith(org.path):
@@ -139,7 +129,7 @@ def side_of(principal, a: Agreement) -> str | None:
 
 
 def _own_org(principal, org: Organization) -> None:
-    limit = limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None and not org.path.startswith(limit.path):
         raise ValidationFailed({"origin_org": _("只能以本组织及下级组织的名义签订协议")})
 
@@ -155,7 +145,7 @@ def _default_origin_org(principal, picked: list[Member]) -> Organization:
     org_ids = {m.org_id for m in picked}
     if len(org_ids) == 1:
         return db.session.get(Organization, org_ids.pop())
-    limit = limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         return limit
     query = db.select(Organization).filter(Organization.active.is_(True)).order_by(Organization.path)
@@ -174,11 +164,9 @@ def _member_ids(value) -> list[int]:
         raise ValidationFailed({"members": _("一份协议最多列明%(n)d名党员", n=MAX_MEMBERS)})
     out = []
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise ValidationFailed({"members": _("党员编号无效")})
         try:
             n = int(item)
-        except ValueError:
+        except (TypeError, ValueError):
             raise ValidationFailed({"members": _("党员编号无效")})
         if n not in out:
             out.append(n)
@@ -445,30 +433,17 @@ def allowed_steps(principal, a: Agreement) -> list[str]:
 def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Agreements past their end date expire (active ones, and proposals nobody signed). Idempotent."""
     today = today or clock.today()
-    query = db.select(Agreement.id).filter(Agreement.state.in_((ACTIVE, PROPOSED)), Agreement.ends_on < today)
-    if tenant_id is not None:
-        query = query.filter(or_(Agreement.tenant_id == tenant_id, Agreement.other_tenant_id == tenant_id))
-    with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
-    changed = 0
-    for agreement_id in ids:
-        try:
-            with cross_tenant():
-                a = db.session.execute(db.select(Agreement).filter(Agreement.id == agreement_id)
-                                       .with_for_update(of=Agreement)
-                                       .execution_options(populate_existing=True)).unique().scalar_one()
-                if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:
-                    continue
-                _freeze(a)
-                a.state = EXPIRED
-                a.ended_on = a.ends_on
-                db.session.flush()
-            from portal.exchange.shared import commit
-            commit()
-            changed += 1
-        except (Conflict, StaleDataError, OperationalError):
-            db.session.rollback()
-    return changed
+
+    def apply(a: Agreement) -> bool:
+        if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:
+            return False
+        _freeze(a)
+        a.state = EXPIRED
+        a.ended_on = a.ends_on
+        db.session.flush()
+        return True
+    return sweep(Agreement, Agreement.state.in_((ACTIVE, PROPOSED)) & (Agreement.ends_on < today), apply,
+                 tenant_id=tenant_id)
 
 
 # ---- who is covered ----
@@ -557,7 +532,7 @@ def query(principal, *, side: str = "", state: str = ""):
         raise ValidationFailed({"side": _("side 应为 origin（流出地）或 host（流入地）")})
     if state and state not in AGREEMENT_STATES:
         raise ValidationFailed({"state": _("状态应为：%(s)s", s="、".join(AGREEMENT_STATES))})
-    org = limit_org(principal)
+    org = scope.limit(principal)
     origin_cond = Agreement.tenant_id == me
     host_cond = Agreement.other_tenant_id == me
     if org is not None:

@@ -1,17 +1,15 @@
 """The in-app inbox of each organization: what the other side did. With SMTP configured the same
 message goes out by email from a background job (enqueued after the step commits)."""
-import smtplib
-from email.message import EmailMessage
-
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import func, or_
 
 from portal.extensions import db
 from portal.exchange.models import NOTIFICATION_KINDS, Notification
-from portal.exchange.shared import flushing, limit_org, subtree_ids
+from portal.exchange.shared import flushing, subtree_ids
 from portal.i18n import _
 from portal.jobs.queue import enqueue, handler
-from portal.core import clock
+from portal.core import clock, mail
+from portal.orgs import scope
 
 _PENDING = "exchange_pending_emails"
 
@@ -66,7 +64,7 @@ def discard_pending() -> None:
 # ---- the inbox ----
 
 def _scoped(principal, query):
-    org = limit_org(principal)
+    org = scope.limit(principal)
     if org is not None:
         query = query.filter(or_(Notification.org_id.in_(subtree_ids(org)), Notification.org_id.is_(None)))
     return query
@@ -144,22 +142,17 @@ def recipients(tenant_id: int, org_id: int | None) -> list[str]:
 @handler("exchange.email")
 def send_emails(job, ids=()):
     """Mail each notification once (safe to run twice: sent ones carry emailed_at)."""
-    host = current_app.config.get("SMTP_HOST")
-    if not host:
+    if not mail.enabled():
         return {"sent": 0, "skipped": "no SMTP_HOST"}
     notes = db.session.execute(db.select(Notification).filter(
         Notification.id.in_(list(ids)), Notification.emailed_at.is_(None))).scalars().all()
     sent = 0
-    with smtplib.SMTP(host, int(current_app.config.get("SMTP_PORT", 25)), timeout=30) as smtp:
+    with mail.connection() as conn:
         for note in notes:
             to = recipients(note.tenant_id, note.org_id)
             if to:
-                msg = EmailMessage()
-                msg["Subject"] = _("【流动党员管理服务平台】%(k)s", k=note.kind_label)
-                msg["From"] = current_app.config.get("SMTP_FROM", "portal@localhost")
-                msg["To"] = ", ".join(to)
-                msg.set_content(note.message + "\n\n" + _("请登录平台查看详情。"))
-                smtp.send_message(msg)
+                mail.message(_("【流动党员管理服务平台】%(k)s", k=note.kind_label),
+                             note.message + "\n\n" + _("请登录平台查看详情。"), to, conn=conn).send()
                 sent += 1
             note.emailed_at = clock.utcnow()
             db.session.commit()

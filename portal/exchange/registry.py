@@ -6,6 +6,7 @@ organization and its contact, nothing about the person.
 """
 from sqlalchemy import and_, or_
 
+from portal.auth.roles import EXCHANGE, allows
 from portal.core import crypto
 from portal.core.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -31,6 +32,8 @@ def _text(value, field: str, limit: int = MAX_Q) -> str:
     return value
 
 
+# ---- the one guard of the registry, for its page, its API route and their lookups ----
+
 def require_reader(user) -> None:
     """The registry (organizations with their contacts) is for people who work in a county: an
     upper-level reader sees aggregates only, and a user with no role sees nothing."""
@@ -40,6 +43,21 @@ def require_reader(user) -> None:
     if grants:
         raise Forbidden(_("上级查看角色只能查看各县区的汇总数据"))
     raise NotFound(_("页面不存在"))
+
+
+def exchange_tenants(user) -> list[Tenant]:
+    """The active tenants where `user` works in the exchange (transfers and agreements)."""
+    return [gr.tenant for gr in (getattr(user, "grants", None) or [])
+            if gr.tenant_id and allows(gr.role, EXCHANGE) and gr.tenant.active]
+
+
+def require_lookup(user) -> list[int]:
+    """Who may ask where an ID number's relationship is held: a role of the exchange in an active
+    tenant (403 otherwise, page and API alike). Returns those tenants' ids (the lookup's budget)."""
+    tenants = exchange_tenants(user)
+    if not tenants:
+        raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
+    return [t.id for t in tenants]
 
 
 def search(*, region: str = "", kind: str = "", role: str = "", q: str = "", accepting: str = ""):

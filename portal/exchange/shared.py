@@ -90,13 +90,6 @@ def subtree_ids(org: Organization):
                                              Organization.path.startswith(org.path, autoescape=True))
 
 
-def limit_org(principal) -> Organization | None:
-    """The org subtree a branch secretary is limited to, or None."""
-    if not principal.org_limit:
-        return None
-    return org_by_id(principal.org_limit)
-
-
 def commit():
     """Commit a step; a concurrent change (version mismatch, SQLite writer lock) becomes a 409."""
     try:
@@ -139,3 +132,28 @@ def run(fn, *args, **kwargs):
         result = fn(*args, **kwargs)
     commit()
     return result
+
+
+def sweep(model, due, apply, *, tenant_id: int | None = None) -> int:
+    """The deadline sweep of transfers and agreements, one way: the rows of `model` matching the
+    `due` filter (of either side's tenant when `tenant_id` is given), each locked and re-read, then
+    `apply(row)` (which returns False when the row is no longer due) and committed on its own.
+    Idempotent; a concurrent step wins and the sweep skips that row. Returns how many changed."""
+    query = db.select(model.id).filter(due)
+    if tenant_id is not None:
+        query = query.filter(or_(model.tenant_id == tenant_id, model.other_tenant_id == tenant_id))
+    with cross_tenant():
+        ids = db.session.execute(query).scalars().all()
+    changed = 0
+    for row_id in ids:
+        try:
+            with cross_tenant():
+                row = db.session.execute(db.select(model).filter(model.id == row_id).with_for_update(of=model)
+                                         .execution_options(populate_existing=True)).unique().scalar_one()
+                if apply(row) is False:
+                    continue
+            commit()
+            changed += 1
+        except (Conflict, StaleDataError, OperationalError):
+            db.session.rollback()
+    return changed

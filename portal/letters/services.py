@@ -30,6 +30,7 @@ from portal.letters.models import (ACTIVITY_CARD, AGREEMENT, KIND_LABELS, KINDS,
 from portal.tenancy.context import current_tenant_id
 from portal.tenancy.models import Tenant
 from portal.core import clock
+from portal.orgs import scope
 
 log = logging.getLogger(__name__)
 
@@ -421,17 +422,10 @@ def for_subject(subject_type: str, subject_id: int, limit: int = 20) -> list[Let
 
 # ---------------------------------------------------------------- reading, for pages and the API
 
-def _org_limit(principal):
-    if not principal.org_limit:
-        return None
-    from portal.orgs import services as orgs
-    return orgs.get_by_id(principal.org_limit)
-
-
 def scoped_query(principal):
     """The letters this principal may see (a branch secretary: those of their subtree)."""
     query = db.select(Letter)
-    limit = _org_limit(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         from portal.orgs import services as orgs
         from portal.orgs.models import Organization
@@ -550,7 +544,7 @@ def rerender(principal, letter: Letter):
 
 def batch_query(principal):
     query = db.select(LetterBatch)
-    limit = _org_limit(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         query = query.filter(LetterBatch.created_by == getattr(principal.user, "id", None))
     return query

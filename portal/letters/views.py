@@ -1,52 +1,22 @@
 """Pages of the letters feature: the list of issued documents, a letter's page (download,
 re-render, void), the member documents, and the batches (open letter, all letters of a day)."""
-import io
-import re
-import zipfile
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, send_file, url_for
-
-from portal.core.paging import page_arg
+from portal.core.downloads import file_response
+from portal.core.paging import page_arg, paginate
 from portal.auth.access import permission
 from portal.auth.roles import LETTERS
 from portal.core.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
-from portal.letters import documents, services
+from portal.letters import documents, files, services
+from portal.letters.files import letter_filename
 from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetterForm, VoidForm, put_errors
 from portal.letters.models import STATE_LABELS, STATES
 from portal.core import clock
+from portal.orgs import scope
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
-
-
-# ---------------------------------------------------------------- helpers shared with the API
-
-def _safe_filename(text: str) -> str:
-    return re.sub(r'[\s\\/:*?"<>|]+', "", text)[:120] or "letter"
-
-
-def letter_filename(letter) -> str:
-    person = f"-{letter.person_name}" if letter.person_name else ""
-    return _safe_filename(f"{letter.kind_label}{letter.number}{person}") + ".pdf"
-
-
-def pdf_response(data: bytes, filename: str, *, inline: bool = False, mimetype: str = "application/pdf"):
-    """A download with its Chinese name (Werkzeug writes RFC 5987 filename*= and an ASCII fallback)."""
-    resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=not inline, download_name=filename,
-                     etag=False, max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
-
-
-def batch_zip(batch) -> bytes:
-    """The batch's per-letter PDFs in one zip (rendered on first need)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for index, letter in enumerate(services.batch_letters(batch), 1):
-            archive.writestr(f"{index:04d}-{letter_filename(letter)}", services.pdf_bytes(letter))
-    db.session.commit()
-    return buffer.getvalue()
 
 
 def member_letters(member, limit: int = 10):
@@ -80,8 +50,7 @@ def index():
     except ValidationFailed as exc:
         flash(_("筛选条件有误：%(m)s", m=exc.message), "warning")
         query = services.search(g.principal)
-    letters = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
-                          error_out=False)
+    letters = paginate(query)
     day_form = DayBatchForm(formdata=None, date=clock.today().isoformat())
     day_form.kind.choices = _kind_choices(_("全部类型"))
     return render_template("letters/pages/index.html", letters=letters, filters=filters,
@@ -109,7 +78,7 @@ def show(letter_id):
 def download(letter_id):
     letter = services.get(g.principal, letter_id)
     data = services.pdf_bytes(letter)
-    return pdf_response(data, letter_filename(letter), inline=request.args.get("inline") == "1")
+    return file_response(data, letter_filename(letter), inline=request.args.get("inline") == "1")
 
 
 @bp.post("/<int:letter_id>/render")
@@ -185,7 +154,7 @@ def activity_card(member_id):
 
 def _org_choices():
     from portal.orgs import services as orgs
-    limit = services._org_limit(g.principal)
+    limit = scope.limit(g.principal)
     choices = [] if limit else [("", _("本县区全部流出党员"))]
     for org in orgs.tree(limit_to=limit):
         choices.append((org.code, "　" * max(org.depth, 0) + org.name))
@@ -266,20 +235,14 @@ def batch_restart(batch_id):
 @bp.get("/batches/<int:batch_id>.pdf")
 @permission(LETTERS)
 def batch_pdf(batch_id):
-    batch = services.get_batch(g.principal, batch_id)
-    if batch.rendered_at is None or batch.pdf is None:
-        raise NotFound(_("合订PDF尚未生成，请等待任务完成"))
-    return pdf_response(batch.pdf, _safe_filename(batch.title) + ".pdf",
-                        inline=request.args.get("inline") == "1")
+    data, name, mimetype = files.batch_file(g.principal, batch_id, "pdf")
+    return file_response(data, name, mimetype=mimetype, inline=request.args.get("inline") == "1")
 
 
 @bp.get("/batches/<int:batch_id>.zip")
 @permission(LETTERS)
 def batch_archive(batch_id):
-    batch = services.get_batch(g.principal, batch_id)
-    if batch.rendered_at is None:
-        raise NotFound(_("PDF尚未生成，请等待任务完成"))
-    return pdf_response(batch_zip(batch), _safe_filename(batch.title) + ".zip", mimetype="application/zip")
+    data, name, mimetype = files.batch_file(g.principal, batch_id, "zip")
+    return file_response(data, name, mimetype=mimetype)
 
 
-__all__ = ["bp", "member_letters", "pdf_response", "letter_filename", "batch_zip"]

@@ -5,19 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.core.forms import choices
 from portal.i18n import lazy
 from portal.core.labels import options as labelled
 from portal.members.models import CATEGORIES, CONTACT_CHANNELS, DIRECTIONS, EDUCATIONS, MOVE_REASONS, SEXES
 
-try:  # WTForms 3.3 takes SelectChoice and deprecates tuples; older versions take tuples
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover
-    SelectChoice = None
-
-
-def options(pairs) -> list:
-    """Select options from (value, label) pairs, in the form this WTForms version prefers."""
-    return [SelectChoice(str(v), str(label)) if SelectChoice else (str(v), str(label)) for v, label in pairs]
+options = choices  # select options from (value, label) pairs (core.forms)
 
 # The 56 recognized ethnic groups, offered as suggestions (the field stays free text, as in imports).
 ETHNICITIES = (

@@ -24,6 +24,7 @@ from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 TEXT_LIMITS = {"name": 40, "ethnicity": 20, "region": 100, "industry": 60, "employer": 100, "address": 200,
@@ -193,26 +194,22 @@ def clean(data: dict, *, partial: bool = False, current: Member | None = None, f
 
 # ---- access within the tenant ----
 
-def _limit_org(principal) -> Organization | None:
-    return orgs.get_by_id(principal.org_limit) if principal.org_limit else None
-
-
 def _check_org_allowed(principal, org: Organization) -> None:
-    limit = _limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None and not org.path.startswith(limit.path):
         raise ValidationFailed({"org": _("只能登记本组织及下级组织的党员")})
 
 
 def allowed_orgs(principal) -> list[Organization]:
     """The organizations this principal may register members in (and filter by), tree order."""
-    return orgs.tree(limit_to=_limit_org(principal))
+    return orgs.tree(limit_to=scope.limit(principal))
 
 
 def scoped_query(principal, *, statuses: tuple[str, ...] = (ACTIVE,)):
     """Members this principal may see (a branch secretary: their org subtree): the active register,
     or with `statuses` also the rows kept as history (a member transferred out)."""
     query = db.select(Member).filter(Member.status.in_(statuses))
-    limit = _limit_org(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         query = query.join(Organization, (Organization.id == Member.org_id) &
                            (Organization.tenant_id == Member.tenant_id)).filter(

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.auth.forms import choices
+from portal.core.forms import choices
 from portal.core.labels import options as labelled
 from portal.i18n import lazy
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES

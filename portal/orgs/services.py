@@ -9,11 +9,13 @@ from sqlalchemy import func, or_
 
 from portal.audit.services import diff, record
 from portal.core.errors import NotFound, ValidationFailed
+from portal.core.text import clean_query, storable
 from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLES, Organization
 from portal.tenancy.context import current_tenant_id
 from portal.tenancy.models import Tenant
+from portal.orgs import scope
 
 EDITABLE = ("name", "kind", "role", "region", "address", "contact_name", "contact_phone", "industries",
             "accepting")
@@ -24,25 +26,6 @@ FALSE_WORDS = ("0", "false", "no", "off", "否", "n", "")
 
 
 CODE_RE = re.compile(r"^[0-9]{6}-[0-9A-Za-z]{1,16}$")
-
-
-def storable(text: str) -> bool:
-    """Text a database column can hold: no NUL byte, no lone surrogate."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def clean_query(value, limit: int = 100) -> str:
-    """A search string from a query parameter: what cannot be stored is dropped, length bounded."""
-    if not isinstance(value, str):
-        return ""
-    value = value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
-    return value.strip()[:limit]
 
 
 def get(code: str) -> Organization:
@@ -90,13 +73,6 @@ def tree(limit_to: Organization | None = None) -> list[Organization]:
 
 # ---- what a principal may see ----
 
-def limit_of(principal) -> Organization | None:
-    """The org whose subtree bounds this principal (a branch secretary), or None (whole tenant)."""
-    if principal is None or not principal.org_limit:
-        return None
-    return get_by_id(principal.org_limit)
-
-
 def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
     """Organizations this principal may see, filtered as the list page and the API offer.
     Raises ValidationFailed for an unknown kind or role."""
@@ -108,7 +84,7 @@ def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
     if errors:
         raise ValidationFailed(errors)
     query = db.select(Organization)
-    limit = limit_of(principal)
+    limit = scope.limit(principal)
     if limit is not None:
         query = query.filter(subtree_filter(Organization.path, limit))
     q = clean_query(q)
@@ -125,7 +101,7 @@ def visible_query(principal, *, q: str = "", kind: str = "", role: str = ""):
 def get_visible(principal, code: str) -> Organization:
     """An org by code that the principal may see; 404 outside a secretary's subtree (as if absent)."""
     org = get(code)
-    limit = limit_of(principal)
+    limit = scope.limit(principal)
     if limit is not None and not org.is_within(limit):
         raise NotFound(_("组织不存在"))
     return org

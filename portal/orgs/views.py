@@ -5,7 +5,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from portal.core.paging import page_arg
 from portal.auth.access import permission
-from portal.auth.forms import choices as form_choices
+from portal.core.forms import choices as form_choices
+from portal.core.text import clean_query
 from portal.auth.roles import AUDIT, MANAGE_ORGS, READ
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
@@ -13,6 +14,7 @@ from portal.i18n import _
 from portal.orgs import services
 from portal.orgs.forms import MoveForm, OrgForm
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
+from portal.orgs import scope
 
 bp = Blueprint("orgs", __name__, url_prefix="/t/<tenant>/orgs")
 
@@ -70,7 +72,7 @@ def _apply_errors(form, exc: ValidationFailed) -> None:
 @bp.get("/")
 @permission(READ)
 def index():
-    q = services.clean_query(request.args.get("q"))
+    q = clean_query(request.args.get("q"))
     kind = request.args.get("kind") or ""
     role = request.args.get("role") or ""
     if kind not in KINDS:
@@ -127,7 +129,7 @@ def create():
 @permission(READ)
 def show(code):
     org = services.get_visible(g.principal, code)
-    limit = services.limit_of(g.principal)
+    limit = scope.limit(g.principal)
     chain = [a for a in services.ancestors(org) if limit is None or a.is_within(limit)]
     subtree = services.descendants(org)
     counts = services.member_counts()

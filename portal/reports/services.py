@@ -16,6 +16,7 @@ from portal.reports import charts
 from portal.reports.stats import (BREAKDOWN_LABELS, LABELS, REASON_LABELS, TABLE_LABELS, TABLES, breakdowns,
                                   compute)
 from portal.tenancy.context import tenant_scope
+from portal.orgs import scope
 
 # Statistics reach back at most a century from as_of; outside these days the arithmetic has no
 # meaning (and at year 1 it would leave the calendar).
@@ -56,8 +57,9 @@ def parse_params(args, principal) -> dict:
             errors["org"] = _("本县区没有此组织")
     if errors:
         raise ValidationFailed(errors)
-    if principal.org_limit and (org is None or not org.path.startswith(orgs.get_by_id(principal.org_limit).path)):
-        org = orgs.get_by_id(principal.org_limit)
+    root = scope.limit(principal)
+    if root is not None and (org is None or not org.path.startswith(root.path)):
+        org = root
     return {"as_of": as_of, "direction": direction, "org": org}
 
 

@@ -6,7 +6,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from portal.i18n import lazy
-from portal.members.forms import options
+from portal.core.forms import choices as options
 from portal.standing.models import ORG_LIFE_KINDS
 
 

@@ -9,12 +9,12 @@ from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
 from portal.core import clock
 from portal.core.errors import Conflict, PortalError, ValidationFailed
-from portal.core.paging import page_arg
+from portal.core.paging import paginate
 from portal.core.parsing import parse_date
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import services as members
-from portal.members.forms import options
+from portal.core.forms import choices as options
 from portal.standing import publish, services
 from portal.standing.forms import (ActivityForm, AttendeesForm, CertificateForm, DuesForm, OrgLifeForm,
                                    StepForm)
@@ -84,8 +84,7 @@ def member_panel(member) -> dict:
 
 
 def _dues_page(member, form=None, status=200):
-    page = db.paginate(services.dues_query(member), page=page_arg(), per_page=PER_PAGE, error_out=False,
-                       count=True)
+    page = paginate(services.dues_query(member), per_page=PER_PAGE)
     form = form or DuesForm(formdata=None, month=services.current_month())
     return render_template("standing/dues.html", member=member, payments=page, form=form,
                            names=members.recorder_names(page.items),
@@ -126,8 +125,7 @@ def delete_dues(member_id, payment_id):
 
 
 def _org_life_page(member, form=None, status=200):
-    page = db.paginate(services.org_life_query(member), page=page_arg(), per_page=PER_PAGE, error_out=False,
-                       count=True)
+    page = paginate(services.org_life_query(member), per_page=PER_PAGE)
     form = form or OrgLifeForm(formdata=None, on=clock.today().isoformat())
     return render_template("standing/org_life.html", member=member, records=page, form=form,
                            org_names=services.org_names(r.org_id for r in page.items),
@@ -246,8 +244,7 @@ def _as_of_arg():
 @permission(READ)
 def certificates_due():
     as_of = _as_of_arg()
-    page = db.paginate(services.certificates_due(g.principal, as_of), page=page_arg(), per_page=PER_PAGE,
-                       error_out=False, count=True)
+    page = paginate(services.certificates_due(g.principal, as_of), per_page=PER_PAGE)
     return render_template("standing/certificates_due.html", rows=page, as_of=as_of,
                            can_edit=g.principal.can(EDIT_REGISTER))
 
@@ -257,8 +254,7 @@ def certificates_due():
 def _activities_page(form=None, status=200):
     principal = g.principal
     year = services.parse_year(request.args.get("year"))
-    page = db.paginate(services.activities_query(principal, year=year), page=page_arg(), per_page=PER_PAGE,
-                       error_out=False, count=True)
+    page = paginate(services.activities_query(principal, year=year), per_page=PER_PAGE)
     if form is None:
         form = ActivityForm(formdata=None, on=clock.today().isoformat())
     form.org.choices = _org_choices(principal, blank="—")
@@ -290,8 +286,7 @@ def create_activity():
 
 def _activity_page(activity, form=None, status=200):
     principal = g.principal
-    page = db.paginate(services.attendees_query(principal, activity), page=page_arg(), per_page=POINTS_PER_PAGE,
-                       error_out=False, count=True)
+    page = paginate(services.attendees_query(principal, activity), per_page=POINTS_PER_PAGE)
     form = form or AttendeesForm(formdata=None)
     form.org.choices = _org_choices(principal, blank=_("（不按组织添加）"))
     return render_template("standing/activity.html", activity=activity, attendees=page, form=form,
@@ -347,7 +342,7 @@ def points():
     query = services.points_query(g.principal, args["year"], half=args["half"], below=args["below"],
                                   org=args["org"])
     # Paginate the members (db.paginate keeps the first column), then read the page's points rows.
-    page = db.paginate(query, page=page_arg(), per_page=POINTS_PER_PAGE, error_out=False, count=True)
+    page = paginate(query, per_page=POINTS_PER_PAGE)
     rows = [services.points_row(r) for r in db.session.execute(
         query.limit(POINTS_PER_PAGE).offset((page.page - 1) * POINTS_PER_PAGE)).unique().all()]
     return render_template("standing/points.html", rows=rows, pagination=page, args=args, org_choices=choices,

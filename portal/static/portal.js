@@ -67,3 +67,8 @@ document.addEventListener('click', function (ev) {
   if (navigator.clipboard) { navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand('copy'); done(); }); }
   else { document.execCommand('copy'); done(); }
 });
+
+// The API's docs page (/api/v1/docs): Swagger UI over the app's own OpenAPI document.
+document.querySelectorAll('[data-swagger-ui]').forEach(function (el) {
+  if (window.SwaggerUIBundle) { window.SwaggerUIBundle({url: el.dataset.swaggerUi, domNode: el}); }
+});

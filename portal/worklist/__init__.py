@@ -5,4 +5,3 @@ def init_app(app):
     from portal.worklist import digest, models  # noqa: F401  (models, job handler)
     from portal.worklist.views import bp
     app.register_blueprint(bp)
-    digest.init_app(app)

@@ -8,10 +8,10 @@ the next run can try.
 from datetime import date
 
 from flask import current_app
-from flask_mailman import EmailMessage, Mail
+from flask_mailman import EmailMessage
 from sqlalchemy.exc import IntegrityError
 
-from portal.core import clock
+from portal.core import clock, mail
 from portal.exchange.notifications import recipients
 from portal.extensions import db
 from portal.i18n import _
@@ -21,17 +21,7 @@ from portal.tenancy.models import Tenant
 from portal.worklist import services
 from portal.worklist.models import KINDS, WorkItem, WorklistDigest
 
-mail = Mail()
 ITEMS_IN_DIGEST = 20
-
-
-def init_app(app) -> None:
-    # The portal's SMTP_* settings are the mail settings (one place to configure mail).
-    app.config.setdefault("MAIL_SERVER", app.config.get("SMTP_HOST") or "localhost")
-    app.config.setdefault("MAIL_PORT", int(app.config.get("SMTP_PORT") or 25))
-    app.config.setdefault("MAIL_DEFAULT_SENDER", app.config.get("SMTP_FROM") or "portal@localhost")
-    app.config.setdefault("MAIL_TIMEOUT", 30)
-    mail.init_app(app)
 
 
 def send(tenant_id: int, on: date) -> dict:
@@ -81,13 +71,12 @@ def _message(tenant: Tenant, org: Organization | None, org_id: int, to: list[str
         lines.append("  - " + services.summary(item, on))
     base = current_app.config.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/")
     lines += ["", _("请登录平台处理：%(u)s", u=f"{base}/t/{tenant.code}/worklist?org={org.code if org else ''}")]
-    return EmailMessage(subject=_("【流动党员管理服务平台】%(o)s 今日待办 %(n)d 项", o=org.name if org else "",
-                                  n=sum(counts.values())),
-                        body="\n".join(lines), to=to)
+    return mail.message(_("【流动党员管理服务平台】%(o)s 今日待办 %(n)d 项", o=org.name if org else "",
+                          n=sum(counts.values())), "\n".join(lines), to, conn=mail.connection())
 
 
 @handler("worklist.digest")
 def digest_job(job, on=None, **_params):
-    if not current_app.config.get("SMTP_HOST"):
+    if not mail.enabled():
         return {"sent": 0, "skipped": "no SMTP_HOST"}
     return send(job.tenant_id, date.fromisoformat(on) if on else clock.today())

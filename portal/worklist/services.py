@@ -13,6 +13,7 @@ from portal.orgs import services as orgs
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant
 from portal.worklist.models import KIND_LABELS, KINDS, RANK, WorkItem
+from portal.orgs import scope
 
 
 def most_urgent_first(q):
@@ -31,7 +32,7 @@ def parse_filters(principal, *, org: str = "", kind: str = "") -> tuple[Organiza
     chosen = None
     if org:
         chosen = orgs.find(org) if len(org) <= 100 else None
-        limit = orgs.limit_of(principal)
+        limit = scope.limit(principal)
         if chosen is None or (limit is not None and not chosen.is_within(limit)):
             errors["org"] = _("没有此组织或无权查看：%(o)s", o=org[:40])
     if errors:
@@ -40,7 +41,7 @@ def parse_filters(principal, *, org: str = "", kind: str = "") -> tuple[Organiza
 
 
 def _scope(principal, query, org: Organization | None):
-    top = org or orgs.limit_of(principal)
+    top = org or scope.limit(principal)
     if top is not None:
         query = query.filter(WorkItem.org_id.in_(
             sa.select(Organization.id).filter(orgs.subtree_filter(Organization.path, top))))
@@ -70,7 +71,7 @@ def org_counts(principal) -> list[dict]:
     for org_id, kind, n in db.session.execute(q).all():
         by_org.setdefault(org_id, {})[kind] = n
     rows = []
-    for org in orgs.tree(limit_to=orgs.limit_of(principal)):
+    for org in orgs.tree(limit_to=scope.limit(principal)):
         if org.id in by_org:
             rows.append({"org": org, "counts": by_org[org.id], "total": sum(by_org[org.id].values())})
     return rows

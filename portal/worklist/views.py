@@ -1,17 +1,17 @@
 """Pages of the work list: the first screen after login, the greeting letter of a political
 birthday, and the counts per county for an upper-level reader. Thin over services.py."""
-from flask import Blueprint, current_app, flash, g, render_template, request
+from flask import Blueprint, flash, g, render_template, request
 
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import MANAGE_USERS, READ
 from portal.core import clock
 from portal.core.errors import ValidationFailed
-from portal.core.paging import page_arg
-from portal.extensions import db
+from portal.core.paging import paginate
 from portal.members import services as members
 from portal.orgs import services as orgs
 from portal.worklist import rules, services
 from portal.worklist.models import KINDS
+from portal.orgs import scope
 
 bp = Blueprint("worklist", __name__)
 
@@ -27,12 +27,11 @@ def index():
         for message in exc.fields.values():
             flash(message, "danger")
         org, kind, status = None, "", 400
-    pagination = db.paginate(services.query(g.principal, org=org, kind=kind), page=page_arg(),
-                             per_page=current_app.config.get("PER_PAGE", 20), error_out=False)
+    pagination = paginate(services.query(g.principal, org=org, kind=kind))
     return render_template(
         "worklist/index.html", pagination=pagination, counts=services.counts(g.principal, org=org),
         org=org, kind=kind, kinds=KINDS, label=services.kind_label, summary=services.summary,
-        link=services.link, orgs=orgs.tree(limit_to=orgs.limit_of(g.principal)),
+        link=services.link, orgs=orgs.tree(limit_to=scope.limit(g.principal)),
         org_rows=services.org_counts(g.principal) if g.principal.can(MANAGE_USERS) else None,
         today=clock.today()), status
 

@@ -99,3 +99,20 @@ def test_cli_created_users_are_audited(make):
     assert (entry.action, entry.username, entry.summary) == ("create", "system", "wang")
     assert entry.after == {"username": "wang", "role": "clerk", "org_id": None}
     assert make.app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_token_printed_on_the_command_line_is_recorded_like_one_made_on_the_account_page(make):
+    """User changes are recorded by the auth services, whoever calls them (issue 14)."""
+    from portal.audit.models import AuditEntry
+    from tests.conftest import scope
+    make.user("320115", "clerk", username="zhao")
+    runner = make.app.test_cli_runner()
+    assert runner.invoke(args=["users", "token", "zhao", "--name", "nightly"]).exit_code == 0
+    assert runner.invoke(args=["users", "end-sessions", "zhao"]).exit_code == 0
+    db.session.remove()
+    with scope("320115"):
+        actions = [(e.action, e.after) for e in db.session.execute(
+            db.select(AuditEntry).filter_by(object_type="user").order_by(AuditEntry.id)).scalars()]
+    assert ("token_created", {"name": "nightly"}) in actions
+    assert ("sessions_ended", {"sessions": 0}) in actions
+    assert make.app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0

@@ -156,9 +156,11 @@ def smtp(clean_app):
     server.messages = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    saved = {k: clean_app.config.get(k) for k in ("SMTP_HOST", "SMTP_PORT", "JOBS_INLINE")}
-    # The mail job runs in this process (a worker started earlier would not know this SMTP port).
-    clean_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], JOBS_INLINE=True)
+    saved = {k: clean_app.config.get(k) for k in ("SMTP_HOST", "SMTP_PORT", "JOBS_INLINE", "MAIL_BACKEND")}
+    # The mail job runs in this process (a worker started earlier would not know this SMTP port);
+    # real SMTP to the sink rather than Flask-Mailman's test outbox.
+    clean_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1], JOBS_INLINE=True,
+                            MAIL_BACKEND="smtp")
     yield server.messages
     clean_app.config.update(saved)
     server.shutdown()

@@ -38,7 +38,7 @@ PERMISSION_NAMES = {p for perms in PERMISSIONS.values() for p in perms}
 EXPECTED = {
     # outside any tenant
     "index": "public", "healthz": "public", "auth.login": "public", "verify.lookup": "public",
-    "verify.show": "public",
+    "verify.show": "public", "api.openapi_json": "public", "api.docs": "public",
     "auth.home": "login", "auth.account": "login", "auth.create_token": "login", "auth.revoke_token": "login",
     "auth.logout": "login",
     "auth.platform_tenants": "platform", "auth.platform_tenant_admin": "platform",

@@ -57,7 +57,7 @@ def test_issue_check_return(client, county, member):
     ({"number": "x" * 41}, "number", "不超过40个字符"),
     ({"number": "A1", "issued_on": "2026-09-16"}, "issued_on", "不能晚于今天"),
     ({"number": "A1", "issued_on": "2014-01-01"}, "issued_on", "发证日期不能早于入党日期"),
-    ({"number": {"a": 1}}, "number", "格式无效"),
+    ({"number": {"a": 1}}, "number", "应为文本"),  # the API's schema refuses a wrong type first
 ])
 def test_bad_certificates_are_refused(client, county, member, body, field, message):
     m = member(joined_on="2015-07-01")

@@ -2,7 +2,7 @@
 members, duties, contacts, steps, attendance record and notices."""
 from datetime import timedelta
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
@@ -17,7 +17,7 @@ from portal.exchange.views import bp, pdf_response
 from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.members import services as members
-from portal.core.paging import page_arg
+from portal.core.paging import paginate
 from portal.tenancy.context import cross_tenant
 
 
@@ -33,8 +33,7 @@ def agreement_list():
         error, side, state = exc, "", ""
         query = agreements.query(g.principal)
     with cross_tenant():
-        pagination = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
-                                 error_out=False)
+        pagination = paginate(query)
     return render_template("exchange/agreements.html", pagination=pagination, side=side, state=state,
                            counts=agreements.counts(g.principal), states=AGREEMENT_STATES,
                            state_labels=AGREEMENT_STATE_LABELS, error=error)

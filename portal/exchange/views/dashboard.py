@@ -5,7 +5,7 @@ from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import READ
 from portal.core import clock
 from portal.exchange import dashboard as service
-from portal.exchange.shared import limit_org
+from portal.orgs import scope
 from portal.exchange.views import bp
 from portal.i18n import lazy
 
@@ -26,7 +26,7 @@ BOX_LABELS = {"incoming": lazy("接收方（本县区待办）"), "outgoing": la
 @permission(READ)
 def tenant_dashboard():
     today = clock.today()
-    desk = service.desk(g.tenant.id, today, org=limit_org(g.principal))
+    desk = service.desk(g.tenant.id, today, org=scope.limit(g.principal))
     return render_template("exchange/dashboard.html", counts=desk["counts"], lists=desk["lists"],
                            buckets=service.BUCKETS, waiting=service.WAITING, flags=service.FLAGS,
                            bucket_labels=BOX_BUCKET_LABELS, box_labels=BOX_LABELS, today=today,

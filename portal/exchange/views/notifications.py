@@ -1,5 +1,5 @@
 """The inbox of what the other side did. Reading it changes nothing; "mark read" is a POST."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import permission
 from portal.auth.roles import READ
@@ -7,18 +7,14 @@ from portal.exchange import notifications as service
 from portal.exchange.views import bp
 from portal.extensions import db
 from portal.i18n import _
+from portal.core.paging import paginate
 
 
 @bp.get("/t/<tenant>/notifications", endpoint="notifications")
 @permission(READ)
 def inbox():
     unread_only = request.args.get("unread") == "1"
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100000))
-    except ValueError:
-        page = 1
-    pagination = db.paginate(service.inbox(g.principal, unread_only=unread_only), page=page,
-                             per_page=current_app.config.get("PER_PAGE", 20), error_out=False)
+    pagination = paginate(service.inbox(g.principal, unread_only=unread_only))
     unread_ids = {n.id for n in pagination.items if n.read_at is None}
     return render_template("exchange/notifications.html", pagination=pagination, unread_ids=unread_ids,
                            unread_only=unread_only, remaining=service.unread_count(g.principal))

@@ -1,29 +1,18 @@
 """The joint registry page, the ID-number lookup, and the register page's one-step offers for a
 member whose relationship another tenant holds."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import login_only, permission
-from portal.auth.roles import EXCHANGE, allows
-from portal.core.errors import Forbidden, NotFound, PortalError
+from portal.auth.roles import EXCHANGE
+from portal.core.errors import NotFound, PortalError
 from portal.exchange import agreements, registry, transfers
 from portal.exchange.shared import run
 from portal.exchange.views import bp
-from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES
 from portal.tenancy.context import cross_tenant
 from portal.core import clock
-
-
-def _grants():
-    return [gr for gr in (g.user.grants if g.user else [])]
-
-
-def exchange_tenants():
-    """The tenants where the user acts in the exchange (links from registry entries)."""
-    return [gr.tenant for gr in _grants() if gr.tenant_id and allows(gr.role, EXCHANGE) and gr.tenant.active]
-
-
+from portal.core.paging import paginate
 
 
 @bp.get("/registry", endpoint="registry")
@@ -33,37 +22,31 @@ def registry_page():
     args = {k: request.args.get(k, "") for k in ("region", "kind", "role", "q", "accepting")}
     error = None
     try:
-        page = max(1, min(int(request.args.get("page", 1)), 10000))
-    except ValueError:
-        page = 1
-    try:
         query = registry.search(**args)
         with cross_tenant():
-            pagination = db.paginate(query, page=page, per_page=current_app.config.get("PER_PAGE", 20),
-                                     error_out=False)
+            pagination = paginate(query)
             entries = [registry.entry(o) for o in pagination.items]
     except PortalError as exc:
         error, pagination, entries = exc, None, []
     return render_template("exchange/registry.html", args=args, entries=entries, pagination=pagination,
                            error=error, kinds=KINDS, roles=ROLES, role_labels_org=ROLE_LABELS,
-                           my_tenants=exchange_tenants()), (400 if error else 200)
+                           my_tenants=registry.exchange_tenants(g.user)), (400 if error else 200)
 
 
 @bp.get("/registry/lookup")
 @login_only
 def lookup():
     """Whether an ID number holds a relationship anywhere: only the holding organization and its contact."""
-    if not exchange_tenants():  # as the API answers: known, but not allowed
-        raise Forbidden(_("只有办理转接和共管业务的角色可以查询组织关系所在"))
+    tenant_ids = registry.require_lookup(g.user)
     number = request.args.get("id_number", "")
     result, error = None, None
     if number:
         try:
-            result = registry.lookup(number, user=g.user, tenant_ids=[t.id for t in exchange_tenants()])
+            result = registry.lookup(number, user=g.user, tenant_ids=tenant_ids)
         except PortalError as exc:
             error = exc
     return render_template("exchange/lookup.html", number=number, result=result, error=error,
-                           my_tenants=exchange_tenants()), (error.status if error else 200)
+                           my_tenants=registry.exchange_tenants(g.user)), (error.status if error else 200)
 
 
 def _held_args():

@@ -1,7 +1,7 @@
 """Transfer pages: the inbox and outbox with counts by state, the submit form, one transfer with its
 history and the steps allowed now, and the documents."""
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
@@ -15,7 +15,7 @@ from portal.exchange.views import bp, pdf_response
 from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.members import services as members
-from portal.core.paging import page_arg
+from portal.core.paging import paginate
 from portal.tenancy.context import cross_tenant
 
 
@@ -35,8 +35,7 @@ def transfer_list():
         error, state, q = exc, "", ""
         query = transfers.query(g.principal, box=box)
     with cross_tenant():
-        pagination = db.paginate(query, page=page_arg(), per_page=current_app.config.get("PER_PAGE", 20),
-                                 error_out=False)
+        pagination = paginate(query)
     return render_template("exchange/transfers.html", pagination=pagination, box=box, state=state, q=q,
                            counts=counts, states=TRANSFER_STATES, state_labels=STATE_LABELS, error=error,
                            today=clock.today())
