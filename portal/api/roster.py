@@ -3,6 +3,7 @@ from flask import g
 
 from portal.api.blueprint import bp
 from portal.api.schemas import roster as s
+from portal.api.schemas.common import EmptyBody
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER
 from portal.core.errors import ValidationFailed
@@ -29,12 +30,16 @@ def show_import(import_id):
 
 
 @bp.post("/t/<tenant>/imports/<import_id>/confirm")
+@bp.body(EmptyBody)
+@bp.answers(200, s.Import)
 @permission(EDIT_REGISTER)
-def confirm_import(import_id):
+def confirm_import(data, import_id):
     return services.confirm(g.principal, import_id).to_dict()
 
 
 @bp.post("/t/<tenant>/imports/<import_id>/discard")
+@bp.body(EmptyBody)
+@bp.answers(200, s.Import)
 @permission(EDIT_REGISTER)
-def discard_import(import_id):
+def discard_import(data, import_id):
     return services.discard(g.principal, import_id).to_dict()

@@ -6,7 +6,9 @@ The member's two routes take no user: the link token is in the path, and the ses
 from flask import g, request
 
 from portal.api.blueprint import bp
-from portal.api.util import json_body, listing
+from portal.api.schemas import selfservice as s
+from portal.api.schemas.common import EmptyBody
+from portal.api.util import listing
 from portal.auth.access import permission, public
 from portal.auth.roles import EDIT_REGISTER, READ
 from portal.extensions import db, limiter
@@ -17,8 +19,10 @@ from portal.selfservice.views import CODE_LIMIT, PAGE_LIMIT
 
 
 @bp.post("/t/<tenant>/members/<int:member_id>/self-service")
+@bp.body(EmptyBody)
+@bp.answers(201, s.LinkIssued)
 @permission(EDIT_REGISTER)
-def self_service_issue(member_id):
+def self_service_issue(data, member_id):
     member = members.get(g.principal, member_id)
     token, link = services.issue(g.principal, member)
     db.session.commit()
@@ -26,6 +30,7 @@ def self_service_issue(member_id):
 
 
 @bp.delete("/t/<tenant>/members/<int:member_id>/self-service")
+@bp.answers(204)
 @permission(EDIT_REGISTER)
 def self_service_revoke(member_id):
     member = members.get(g.principal, member_id)
@@ -39,27 +44,34 @@ def _address() -> str:
 
 
 @bp.post("/self/<token>/session")
+@bp.body(s.SessionBody)
+@bp.answers(200, s.SessionAnswer)
+@bp.alt_response(401, description="wrong code (5 wrong tries lock the link for an hour: 429)")
 @public
 @limiter.shared_limit(CODE_LIMIT, scope="self-service-code")
-def self_service_session(token):
-    data = json_body()
+def self_service_session(data, token):
     session, member = services.unlock(token, data.get("id_last6"), _address())
     return {"session": session, "expires_in": services.SESSION_SECONDS, "member": member}
 
 
 @bp.post("/self/<token>/reports")
+@bp.body(s.ReportBody)
+@bp.answers(201, s.ReportCreated)
+@bp.alt_response(401, description="no session, or a session of another link")
 @public
 @limiter.shared_limit(PAGE_LIMIT, scope="self-service-page")
-def self_service_report(token):
+def self_service_report(data, token):
     header = request.headers.get("Authorization", "")
     ref = services.check_session(token, header[7:].strip() if header.startswith("Bearer ") else "")
-    return services.report(ref, json_body(), _address()), 201
+    return services.report(ref, data, _address()), 201
 
 
 @bp.get("/t/<tenant>/self-reports")
+@bp.query(s.SelfReportsQuery)
+@bp.answers(200, s.SelfReportPage)
 @permission(READ)
-def self_reports_list():
-    query = services.reports_query(g.principal, state=request.args.get("state", PENDING))
+def self_reports_list(args):
+    query = services.reports_query(g.principal, state=args.get("state", PENDING))
     rows = []
 
     def to_dict(row):
@@ -73,15 +85,18 @@ def self_reports_list():
 
 
 @bp.post("/t/<tenant>/self-reports/<int:report_id>/approve")
+@bp.body(EmptyBody)
+@bp.answers(200, s.SelfReport)
 @permission(EDIT_REGISTER)
-def self_report_approve(report_id):
+def self_report_approve(data, report_id):
     row = services.approve(g.principal, services.get_report(g.principal, report_id))
     return services.report_to_dict(row)
 
 
 @bp.post("/t/<tenant>/self-reports/<int:report_id>/reject")
+@bp.body(s.RejectBody)
+@bp.answers(200, s.SelfReport)
 @permission(EDIT_REGISTER)
-def self_report_reject(report_id):
-    data = json_body()
+def self_report_reject(data, report_id):
     row = services.reject(g.principal, services.get_report(g.principal, report_id), data.get("reason"))
     return services.report_to_dict(row)

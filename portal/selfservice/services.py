@@ -33,6 +33,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.members import services as members
 from portal.members.models import ACTIVE, Member
+from portal.orgs import scope
 from portal.orgs.models import Organization
 from portal.selfservice.models import (
     APPROVED,
@@ -556,7 +557,7 @@ def _receiving_transfer(principal, row: SelfReport) -> Transfer | None:
         ).scalar_one_or_none()
         if t is None or t.other_tenant_id != principal.tenant.id:
             return None
-        limit = orgs.limit_of(principal)
+        limit = scope.limit(principal)
         if limit is not None:
             to_org = db.session.execute(
                 db.select(Organization).filter(Organization.id == t.to_org_id)

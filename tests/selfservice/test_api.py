@@ -139,7 +139,7 @@ def test_bad_input_answers_clearly(client, world, api, frozen):
     m = _member(world)
     token = _link(api, m)["token"]
     assert client.post(f"/api/v1/self/{token}/session", data="x").status_code == 400
-    assert _session(client, token, ["a"]).status_code == 401
+    assert _session(client, token, ["a"]).status_code == 400  # not a code at all: refused by the schema
     assert _session(client, "x" * 32, "123456").status_code == 404
     assert _session(client, "../../etc", "123456").status_code in (404, 405)
     session = _open(client, token, m)
@@ -226,13 +226,11 @@ def test_a_link_never_reveals_or_changes_another_member(client, world, api, froz
     assert _session(client, token_mine, other.number[-6:]).status_code == 401
     session = _open(client, token_mine, mine)
     assert _report(client, token_other, session, {"kind": "reachable"}).status_code == 401
-    # Whatever the body names, the report concerns the link's member.
-    resp = _report(
-        client,
-        token_mine,
-        session,
-        {"kind": "details", "phone": "13600000000", "member": other.id, "id": other.id},
-    )
+    # A body cannot name another member: such keys are refused, and a report concerns the link's member.
+    named = _report(client, token_mine, session, {"kind": "details", "phone": "13600000000", "member": other.id})
+    assert named.status_code == 400 and "member" in named.get_json()["error"]["fields"]
+    assert _row(SelfReport, world.tenant_ids[A]) == []
+    resp = _report(client, token_mine, session, {"kind": "details", "phone": "13600000000"})
     assert resp.status_code == 201
     reports = _row(SelfReport, world.tenant_ids[A])
     assert [r.member_id for r in reports] == [mine.id]

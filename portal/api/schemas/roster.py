@@ -19,3 +19,6 @@ class Import(Out):
     unchanged = fields.Integer(allow_none=True)
     errors = fields.List(fields.Raw())
     unknown_columns = fields.List(fields.Raw())
+    updated = fields.Integer(allow_none=True)
+    pending = fields.Integer(allow_none=True)
+    changes = fields.List(fields.Raw(), metadata={"description": "in review: row, member, field, old → new"})
