@@ -2,11 +2,21 @@
 from sqlalchemy import event, text
 from sqlalchemy.sql import util as sql_util
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy import ForeignKey, Integer, PrimaryKeyConstraint
 
 from portal.tenancy.context import (
     CROSS, TenantContextMissing, acting_tenant_id, context_value, current_tenant_id,
 )
+
+
+def tenant_key() -> PrimaryKeyConstraint:
+    """The primary key of a tenant-owned row: (tenant_id, id).
+
+    Leading with tenant_id is what lets a distributed database (Citus) place every row of a tenant
+    on one node, and lets composite foreign keys (tenant_id, x_id) point at it. On SQLite the
+    migrations keep `id` alone as the key: SQLite numbers rows only through a single integer key,
+    and (tenant_id, id) stays unique all the same."""
+    return PrimaryKeyConstraint("tenant_id", "id")
 
 
 class TenantScoped:
@@ -15,6 +25,15 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
         return mapped_column(Integer, ForeignKey("tenants.id"), nullable=False, index=True)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # ids still come from one sequence per table, so the ORM knows a row by its id alone and
+        # session.get(Model, id) needs no tenant; the database key is (tenant_id, id).
+        table = cls.__table__
+        if list(table.primary_key.columns.keys()) == ["tenant_id", "id"]:
+            return {"primary_key": [table.c.id]}
+        return {}
 
 
 def _scoped_tables() -> set:
