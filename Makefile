@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres install worker bench-letters lint i18n
+.PHONY: run test test-sqlite test-postgres test-citus install worker bench-letters bench-pages lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,21 @@ test-postgres: install
 
 bench-letters: install
 	$(BIN)/python tests/perf/bench_letters.py
+
+# Region statistics, the register list and the exchange dashboard over BENCH_TENANTS counties (an
+# empty database the ordinary role owns is created on PG_URL's server and dropped after).
+BENCH_TENANTS ?= 50
+BENCH_MEMBERS ?= 2000
+bench-pages: install
+	psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS portal_bench_pages" -c "CREATE DATABASE portal_bench_pages OWNER portal_test"
+	$(BIN)/python tests/perf/bench_pages.py --tenants $(BENCH_TENANTS) --members $(BENCH_MEMBERS) \
+		--database-url "$$(echo '$(PG_URL)' | sed 's#//[^@]*@#//portal_test@#; s#/[^/]*$$#/portal_bench_pages#')"
+
+# Citus (distributed PostgreSQL): builds it from the vendored source into build/citus once, starts a
+# coordinator and two workers on loopback ports 55701-55703, distributes every table, runs the
+# tenancy, exchange, letters and statistics tests there (docs/scaling.md).
+test-citus: install
+	PYTHON=$(BIN)/python bash scripts/citus-test.sh
 
 lint: install
 	$(BIN)/python -m ruff check portal tests

@@ -83,3 +83,20 @@ def test_shared_rows_point_at_their_owner_and_their_parent(metadata):
     assert (("tenant_id", "transfer_id"), "transfers") in fks("transfer_events")
     for child in ("agreement_members", "attendances", "notices"):
         assert (("tenant_id", "agreement_id"), "agreements") in fks(child)
+
+
+def test_distribute_places_every_table_on_citus_and_refuses_elsewhere(ctx):
+    """On a Citus coordinator (make test-citus) the session already distributed every table; on
+    plain PostgreSQL or SQLite the command says there is nothing to distribute."""
+    from portal.tenancy import citus
+    with db.engine.connect() as conn:
+        on_citus = citus.is_citus(conn)
+        placed = dict(conn.execute(db.text(
+            "SELECT logicalrelid::regclass::text, partmethod FROM pg_dist_partition")).all()) if on_citus else {}
+    result = ctx.test_cli_runner().invoke(args=["tenants", "distribute"])
+    if not on_citus:
+        assert result.exit_code == 1 and "Citus" in result.output
+        return
+    assert result.exit_code == 0 and result.output == ""  # nothing left to place
+    for name, column in plan(db.metadata):
+        assert placed.get(name) == ("n" if column is None else "h"), name
