@@ -445,16 +445,19 @@ def allowed_steps(principal, a: Agreement) -> list[str]:
 def sweep_expired(today: date | None = None, *, tenant_id: int | None = None) -> int:
     """Agreements past their end date expire (active ones, and proposals nobody signed). Idempotent."""
     today = today or clock.today()
-    query = db.select(Agreement.id).filter(Agreement.state.in_((ACTIVE, PROPOSED)), Agreement.ends_on < today)
+    # (owner, id): the lock below names the row by its key (one node on a distributed database).
+    query = db.select(Agreement.tenant_id, Agreement.id).filter(
+        Agreement.state.in_((ACTIVE, PROPOSED)), Agreement.ends_on < today)
     if tenant_id is not None:
         query = query.filter(or_(Agreement.tenant_id == tenant_id, Agreement.other_tenant_id == tenant_id))
     with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
+        ids = db.session.execute(query).all()
     changed = 0
-    for agreement_id in ids:
+    for owner, agreement_id in ids:
         try:
             with cross_tenant():
-                a = db.session.execute(db.select(Agreement).filter(Agreement.id == agreement_id)
+                a = db.session.execute(db.select(Agreement)
+                                       .filter(Agreement.tenant_id == owner, Agreement.id == agreement_id)
                                        .with_for_update(of=Agreement)
                                        .execution_options(populate_existing=True)).unique().scalar_one()
                 if a.state not in (ACTIVE, PROPOSED) or a.ends_on >= today:

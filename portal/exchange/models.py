@@ -105,11 +105,13 @@ class Transfer(TenantScoped, db.Model):
 
     __mapper_args__ = {"version_id_col": version, "primary_key": [id]}
 
+    # Loaded by one `id IN (...)` query each, not joined: the receiver's organization lives with the
+    # other tenant, on another node of a distributed database, where a join cannot follow.
     from_org = relationship("Organization", foreign_keys=[from_org_id],
-                            primaryjoin="Transfer.from_org_id == Organization.id", lazy="joined",
+                            primaryjoin="Transfer.from_org_id == Organization.id", lazy="selectin",
                             viewonly=True)
     to_org = relationship("Organization", foreign_keys=[to_org_id],
-                          primaryjoin="Transfer.to_org_id == Organization.id", lazy="joined", viewonly=True)
+                          primaryjoin="Transfer.to_org_id == Organization.id", lazy="selectin", viewonly=True)
     sender = relationship("Tenant", foreign_keys="Transfer.tenant_id",
                           primaryjoin="Transfer.tenant_id == Tenant.id", lazy="select", viewonly=True)
     receiver = relationship("Tenant", foreign_keys=[other_tenant_id],
@@ -238,10 +240,10 @@ class Agreement(TenantScoped, db.Model):
     __mapper_args__ = {"version_id_col": version, "primary_key": [id]}
 
     origin_org = relationship("Organization", foreign_keys=[origin_org_id],
-                              primaryjoin="Agreement.origin_org_id == Organization.id", lazy="joined",
+                              primaryjoin="Agreement.origin_org_id == Organization.id", lazy="selectin",
                               viewonly=True)
     host_org = relationship("Organization", foreign_keys=[host_org_id],
-                            primaryjoin="Agreement.host_org_id == Organization.id", lazy="joined", viewonly=True)
+                            primaryjoin="Agreement.host_org_id == Organization.id", lazy="selectin", viewonly=True)
     origin = relationship("Tenant", foreign_keys="Agreement.tenant_id",
                           primaryjoin="Agreement.tenant_id == Tenant.id", lazy="select", viewonly=True)
     host = relationship("Tenant", foreign_keys=[other_tenant_id],

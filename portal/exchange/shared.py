@@ -69,7 +69,15 @@ def load(model, object_id, tenant_id: int, *, lock: bool = False, refresh: bool 
         raise NotFound(message or _("记录不存在"))
     query = visible(model, tenant_id).filter(model.id == object_id)
     if lock:
-        query = query.with_for_update(of=model)
+        # The lock names the row by its key, (owner, id): a distributed database locks only rows
+        # it can route to one node, and the owner is learnt from the row first.
+        with cross_tenant():
+            owner = db.session.execute(db.select(model.tenant_id).filter(
+                side_filter(model, tenant_id), model.id == object_id)).scalar_one_or_none()
+        if owner is None:
+            raise NotFound(message or _("记录不存在"))
+        query = db.select(model).filter(model.tenant_id == owner, model.id == object_id,
+                                        side_filter(model, tenant_id)).with_for_update(of=model)
     if lock or refresh:
         query = query.execution_options(populate_existing=True)
     with cross_tenant():

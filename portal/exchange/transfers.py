@@ -530,16 +530,19 @@ def sweep_overdue(today: date | None = None, *, tenant_id: int | None = None) ->
     """Accepted transfers whose letter validity passed without arrival turn `overdue`. Idempotent;
     commits each change on its own (a concurrent step wins, the sweep skips that one)."""
     today = today or clock.today()
-    query = db.select(Transfer.id).filter(Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)
+    # (owner, id): the lock below names the row by its key (one node on a distributed database).
+    query = db.select(Transfer.tenant_id, Transfer.id).filter(
+        Transfer.state == ACCEPTED, Transfer.letter_valid_until < today)
     if tenant_id is not None:
         query = query.filter(or_(Transfer.tenant_id == tenant_id, Transfer.other_tenant_id == tenant_id))
     with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
+        ids = db.session.execute(query).all()
     changed = 0
-    for transfer_id in ids:
+    for owner, transfer_id in ids:
         try:
             with cross_tenant():
-                t = db.session.execute(db.select(Transfer).filter(Transfer.id == transfer_id)
+                t = db.session.execute(db.select(Transfer)
+                                       .filter(Transfer.tenant_id == owner, Transfer.id == transfer_id)
                                        .with_for_update(of=Transfer)
                                        .execution_options(populate_existing=True)).unique().scalar_one()
                 if not letter_expired(t, today):
