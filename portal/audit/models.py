@@ -38,7 +38,7 @@ class AuditHead(db.Model):
     transactions never extend the chain from the same entry) and sealed with its own HMAC (so
     cutting off the newest entries shows unless an old seal was kept)."""
     __tablename__ = "audit_heads"
-    __table_args__ = {"info": {"distribute_by": "tenant_id"}}  # with the chain it heads
+    __table_args__ = ({"info": {"distribute_by": "tenant_id"}},)  # with the chain it heads
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

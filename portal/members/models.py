@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text,
-                        UniqueConstraint, func, text)
+                        func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -108,7 +108,7 @@ class RelationshipHold(TenantScoped, db.Model):
     """
     __tablename__ = "relationship_holds"
     # Distributed by the hash, not the tenant: the one key that must be unique across tenants.
-    __table_args__ = {"info": {"distribute_by": "id_hash"}}
+    __table_args__ = ({"info": {"distribute_by": "id_hash"}},)
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
