@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres test-faults soak install worker bench-letters bench-import lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,20 @@ bench-letters: install
 # Import (25,000 and 100,000 rows), export and statistics on PostgreSQL: figures, targets, ratios.
 bench-import: install
 	$(BIN)/python tests/perf/bench_import.py --admin-url $(PG_URL)
+# Region statistics, the register list and the exchange dashboard over BENCH_TENANTS counties (an
+# empty database the ordinary role owns is created on PG_URL's server and dropped after).
+BENCH_TENANTS ?= 50
+BENCH_MEMBERS ?= 2000
+bench-pages: install
+	psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS portal_bench_pages" -c "CREATE DATABASE portal_bench_pages OWNER portal_test"
+	$(BIN)/python tests/perf/bench_pages.py --tenants $(BENCH_TENANTS) --members $(BENCH_MEMBERS) \
+		--database-url "$$(echo '$(PG_URL)' | sed 's#//[^@]*@#//portal_test@#; s#/[^/]*$$#/portal_bench_pages#')"
+
+# Citus (distributed PostgreSQL): builds it from the vendored source into build/citus once, starts a
+# coordinator and two workers on loopback ports 55701-55703, distributes every table, runs the
+# tenancy, exchange, letters and statistics tests there (docs/scaling.md).
+test-citus: install
+	PYTHON=$(BIN)/python bash scripts/citus-test.sh
 
 lint: install
 	$(BIN)/python -m ruff check portal tests

@@ -62,8 +62,15 @@ def _pg_database(worker: str) -> str:
     return f"{scheme}://{role}@{host}/{name}"
 
 
+# A database prepared beforehand and used as it is (make test-citus: a Citus coordinator whose
+# database has the extension and its workers; a new database there would have neither).
+PREPARED_URL = os.environ.get("TEST_DATABASE_PREPARED", "")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory, worker_id):
+    if PREPARED_URL:
+        return PREPARED_URL
     if PG_ADMIN_URL:
         return _pg_database(worker_id)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -91,6 +98,10 @@ def app(database_url, worker_id):
     app = create_app(settings)
     with app.app_context():
         upgrade()
+        from portal.tenancy import citus
+        with db.engine.begin() as conn:
+            if citus.is_citus(conn):
+                citus.distribute(conn, db.metadata)
     worker = _start_worker(database_url, queue) if REDIS_URL else None
     yield app
     if worker is not None:

@@ -76,7 +76,9 @@ def append(entry) -> None:
     extends from this entry; on SQLite the INSERT already took the write lock) and moved on at
     once, never left as pending ORM state to be flushed later under another tenant's context."""
     from portal.audit.models import AuditHead
+    from portal.tenancy.scoping import apply_settings
     heads = AuditHead.__table__
+    apply_settings()  # Core statements below bypass the session events that write the RLS settings
     conn = db.session.connection()
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
     values = {"tenant_id": entry.tenant_id, "seq": 0, "last_hash": "", "seal": ""}

@@ -4,7 +4,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 
@@ -14,11 +14,11 @@ class AuditEntry(TenantScoped, db.Model):
     Each tenant's entries form a keyed hash chain (see portal.audit.chain): `seq` counts 1, 2, 3…,
     `prev_hash` is the previous entry's `hash`, and `hash` is an HMAC over both and the content."""
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_tenant_at", "tenant_id", "at"),
+    __table_args__ = (tenant_key(), Index("ix_audit_tenant_at", "tenant_id", "at"),
                       Index("ix_audit_object", "tenant_id", "object_type", "object_id"),
                       Index("ix_audit_tenant_seq", "tenant_id", "seq"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow, server_default=func.now())
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     username: Mapped[str] = mapped_column(String(60), default="")
@@ -38,6 +38,7 @@ class AuditHead(db.Model):
     transactions never extend the chain from the same entry) and sealed with its own HMAC (so
     cutting off the newest entries shows unless an old seal was kept)."""
     __tablename__ = "audit_heads"
+    __table_args__ = ({"info": {"distribute_by": "tenant_id"}},)  # with the chain it heads
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

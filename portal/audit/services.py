@@ -8,6 +8,7 @@ from portal.core.bulk import insert
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import TenantContextMissing, current_tenant_id, tenant_scope
+from portal.tenancy.scoping import apply_settings
 
 # Never written to the trail in clear.
 SECRET_KEYS = {"id_enc", "id_hash", "password_hash", "token_hash"}
@@ -53,6 +54,7 @@ def record(actor, action: str, object_type: str, object_id, *, before=None, afte
         chain.append(entry)
         columns = ("tenant_id", "at", "user_id", "username", "action", "object_type", "object_id", "summary",
                    "before", "after", "seq", "prev_hash", "hash")
+        apply_settings()  # a Core statement: the session events that write the RLS settings do not see it
         db.session.connection().execute(db.insert(AuditEntry.__table__).values(
             {name: getattr(entry, name) for name in columns}))
     return entry

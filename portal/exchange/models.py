@@ -9,16 +9,22 @@ between two organizations of one tenant). Exchange code reads these tables only 
 `tenant_id == me OR other_tenant_id == me` in one place.
 
 A notification belongs to one tenant only: the one that receives it.
+
+Placement: a shared row lives with its owning tenant (on a distributed database, on that tenant's
+node), and so do its events, covered members, attendance and notices, keyed (tenant_id, x_id) to it.
+Its foreign keys reach the owning side's register and organizations only; the other side's
+organization (to_org_id, host_org_id) lives with the other tenant, where no foreign key of a table
+distributed by tenant can reach, and the services check it when the row is written.
 """
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.i18n import lazy
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 
 # ---- transfers ----
 
@@ -54,6 +60,9 @@ class Transfer(TenantScoped, db.Model):
     """A transfer of one member's organizational relationship (组织关系转接)."""
     __tablename__ = "transfers"
     __table_args__ = (
+        tenant_key(),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        ForeignKeyConstraint(["tenant_id", "from_org_id"], ["organizations.tenant_id", "organizations.id"]),
         Index("ix_transfers_other_state", "other_tenant_id", "state"),
         Index("ix_transfers_tenant_state", "tenant_id", "state"),
         Index("ix_transfers_member", "tenant_id", "member_id"),
@@ -62,7 +71,7 @@ class Transfer(TenantScoped, db.Model):
               sqlite_where=text(OPEN_STATES_SQL), postgresql_where=text(OPEN_STATES_SQL)),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # What the sender submitted about the member (no full ID number): the receiver decides on it.
@@ -94,17 +103,19 @@ class Transfer(TenantScoped, db.Model):
                                                  onupdate=datetime.now)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "primary_key": [id]}
 
+    # Loaded by one `id IN (...)` query each, not joined: the receiver's organization lives with the
+    # other tenant, on another node of a distributed database, where a join cannot follow.
     from_org = relationship("Organization", foreign_keys=[from_org_id],
-                            primaryjoin="Transfer.from_org_id == Organization.id", lazy="joined",
+                            primaryjoin="Transfer.from_org_id == Organization.id", lazy="selectin",
                             viewonly=True)
     to_org = relationship("Organization", foreign_keys=[to_org_id],
-                          primaryjoin="Transfer.to_org_id == Organization.id", lazy="joined", viewonly=True)
+                          primaryjoin="Transfer.to_org_id == Organization.id", lazy="selectin", viewonly=True)
     sender = relationship("Tenant", foreign_keys="Transfer.tenant_id",
-                          primaryjoin="Transfer.tenant_id == Tenant.id", lazy="joined", viewonly=True)
+                          primaryjoin="Transfer.tenant_id == Tenant.id", lazy="select", viewonly=True)
     receiver = relationship("Tenant", foreign_keys=[other_tenant_id],
-                            primaryjoin="Transfer.other_tenant_id == Tenant.id", lazy="joined", viewonly=True)
+                            primaryjoin="Transfer.other_tenant_id == Tenant.id", lazy="select", viewonly=True)
 
     @property
     def state_label(self) -> str:
@@ -122,11 +133,15 @@ class Transfer(TenantScoped, db.Model):
 class TransferEvent(TenantScoped, db.Model):
     """One step in a transfer's history: who, when, what, why."""
     __tablename__ = "transfer_events"
-    __table_args__ = (Index("ix_transfer_events_transfer", "transfer_id", "id"),)
+    __table_args__ = (
+        tenant_key(),
+        ForeignKeyConstraint(["tenant_id", "transfer_id"], ["transfers.tenant_id", "transfers.id"]),
+        Index("ix_transfer_events_transfer", "transfer_id", "id"),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), nullable=False)
+    transfer_id: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=datetime.now)
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor_name: Mapped[str] = mapped_column(String(60), default="")
@@ -187,11 +202,13 @@ class Agreement(TenantScoped, db.Model):
     """A two-way co-management agreement (双向共管协议): tenant_id is the origin, other_tenant_id the host."""
     __tablename__ = "agreements"
     __table_args__ = (
+        tenant_key(),
+        ForeignKeyConstraint(["tenant_id", "origin_org_id"], ["organizations.tenant_id", "organizations.id"]),
         Index("ix_agreements_other_state", "other_tenant_id", "state"),
         Index("ix_agreements_tenant_state", "tenant_id", "state"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
     number: Mapped[str] = mapped_column(String(40), default="")
     origin_org_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -220,17 +237,17 @@ class Agreement(TenantScoped, db.Model):
     document_number: Mapped[str] = mapped_column(String(60), default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "primary_key": [id]}
 
     origin_org = relationship("Organization", foreign_keys=[origin_org_id],
-                              primaryjoin="Agreement.origin_org_id == Organization.id", lazy="joined",
+                              primaryjoin="Agreement.origin_org_id == Organization.id", lazy="selectin",
                               viewonly=True)
     host_org = relationship("Organization", foreign_keys=[host_org_id],
-                            primaryjoin="Agreement.host_org_id == Organization.id", lazy="joined", viewonly=True)
+                            primaryjoin="Agreement.host_org_id == Organization.id", lazy="selectin", viewonly=True)
     origin = relationship("Tenant", foreign_keys="Agreement.tenant_id",
-                          primaryjoin="Agreement.tenant_id == Tenant.id", lazy="joined", viewonly=True)
+                          primaryjoin="Agreement.tenant_id == Tenant.id", lazy="select", viewonly=True)
     host = relationship("Tenant", foreign_keys=[other_tenant_id],
-                        primaryjoin="Agreement.other_tenant_id == Tenant.id", lazy="joined", viewonly=True)
+                        primaryjoin="Agreement.other_tenant_id == Tenant.id", lazy="select", viewonly=True)
 
     @property
     def state_label(self) -> str:
@@ -252,14 +269,18 @@ class Agreement(TenantScoped, db.Model):
         return None
 
 
+def _AGREEMENT_FK():
+    return ForeignKeyConstraint(["tenant_id", "agreement_id"], ["agreements.tenant_id", "agreements.id"])
+
+
 class AgreementMember(TenantScoped, db.Model):
     """A member named in an agreement (the origin's register row)."""
     __tablename__ = "agreement_members"
-    __table_args__ = (UniqueConstraint("agreement_id", "member_id"),)
+    __table_args__ = (tenant_key(), _AGREEMENT_FK(), UniqueConstraint("tenant_id", "agreement_id", "member_id"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), nullable=False, index=True)
+    agreement_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     id_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -270,11 +291,11 @@ class AgreementMember(TenantScoped, db.Model):
 class Attendance(TenantScoped, db.Model):
     """Organizational life attended (or missed) by a covered member, recorded by the host."""
     __tablename__ = "attendances"
-    __table_args__ = (Index("ix_attendances_member", "tenant_id", "member_id", "on"),)
+    __table_args__ = (tenant_key(), _AGREEMENT_FK(), Index("ix_attendances_member", "tenant_id", "member_id", "on"))
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), nullable=False, index=True)
+    agreement_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     member_name: Mapped[str] = mapped_column(String(40), default="")
     on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -288,10 +309,11 @@ class Attendance(TenantScoped, db.Model):
 class Notice(TenantScoped, db.Model):
     """A notice one side of an agreement posts to the other (三沟通 and reports)."""
     __tablename__ = "notices"
+    __table_args__ = (tenant_key(), _AGREEMENT_FK())
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     other_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), nullable=False, index=True)
-    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), nullable=False, index=True)
+    agreement_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     from_side: Mapped[str] = mapped_column(String(6), nullable=False)
     kind: Mapped[str] = mapped_column(String(12), nullable=False)
     member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -334,9 +356,9 @@ NOTIFICATION_KINDS = {
 class Notification(TenantScoped, db.Model):
     """An in-app message to an organization of the receiving tenant about what the other side did."""
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_unread", "tenant_id", "read_at"),)
+    __table_args__ = (tenant_key(), Index("ix_notifications_unread", "tenant_id", "read_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     from_tenant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)

@@ -69,7 +69,15 @@ def load(model, object_id, tenant_id: int, *, lock: bool = False, refresh: bool 
         raise NotFound(message or _("记录不存在"))
     query = visible(model, tenant_id).filter(model.id == object_id)
     if lock:
-        query = query.with_for_update(of=model)
+        # The lock names the row by its key, (owner, id): a distributed database locks only rows
+        # it can route to one node, and the owner is learnt from the row first.
+        with cross_tenant():
+            owner = db.session.execute(db.select(model.tenant_id).filter(
+                side_filter(model, tenant_id), model.id == object_id)).scalar_one_or_none()
+        if owner is None:
+            raise NotFound(message or _("记录不存在"))
+        query = db.select(model).filter(model.tenant_id == owner, model.id == object_id,
+                                        side_filter(model, tenant_id)).with_for_update(of=model)
     if lock or refresh:
         query = query.execution_options(populate_existing=True)
     with cross_tenant():
@@ -139,16 +147,18 @@ def sweep(model, due, apply, *, tenant_id: int | None = None) -> int:
     `due` filter (of either side's tenant when `tenant_id` is given), each locked and re-read, then
     `apply(row)` (which returns False when the row is no longer due) and committed on its own.
     Idempotent; a concurrent step wins and the sweep skips that row. Returns how many changed."""
-    query = db.select(model.id).filter(due)
+    # (owner, id): the lock names the row by its key (one node on a distributed database).
+    query = db.select(model.tenant_id, model.id).filter(due)
     if tenant_id is not None:
         query = query.filter(or_(model.tenant_id == tenant_id, model.other_tenant_id == tenant_id))
     with cross_tenant():
-        ids = db.session.execute(query).scalars().all()
+        ids = db.session.execute(query).all()
     changed = 0
-    for row_id in ids:
+    for owner, row_id in ids:
         try:
             with cross_tenant():
-                row = db.session.execute(db.select(model).filter(model.id == row_id).with_for_update(of=model)
+                row = db.session.execute(db.select(model).filter(model.tenant_id == owner, model.id == row_id)
+                                         .with_for_update(of=model)
                                          .execution_options(populate_existing=True)).unique().scalar_one()
                 if apply(row) is False:
                     continue

@@ -1,10 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import JSON, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -13,9 +13,9 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 class Job(TenantScoped, db.Model):
     """A background task's progress, where a page can show it."""
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_tenant_state", "tenant_id", "state"),)
+    __table_args__ = (tenant_key(), Index("ix_jobs_tenant_state", "tenant_id", "state"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=QUEUED)
     progress: Mapped[int] = mapped_column(Integer, default=0)       # 0..100
@@ -43,10 +43,13 @@ class OutboxEntry(TenantScoped, db.Model):
     """A job saved but not yet handed to Redis: written in the transaction that creates (or retries)
     the job, deleted once rq has it. Nothing a person saved waits on Redis being up."""
     __tablename__ = "job_outbox"
-    __table_args__ = (Index("ix_job_outbox_not_before", "not_before"),)
+    __table_args__ = (
+        Index("ix_job_outbox_not_before", "not_before"),
+        ForeignKeyConstraint(["tenant_id", "job_id"], ["jobs.tenant_id", "jobs.id"], ondelete="CASCADE"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id"), primary_key=True)
-    job_id: Mapped[str] = mapped_column(String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), nullable=False)
     not_before: Mapped[datetime] = mapped_column(DateTime, nullable=False)   # a retry's back-off
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, text, update
+from sqlalchemy import event, update
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, OutboxEntry
 from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.tenancy.scoping import write_settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ LETTERS, DEFAULT = "letters", "default"
 QUEUES = (LETTERS, DEFAULT)
 _PENDING = "portal_jobs_to_send"
 SEND_BACKOFF = 10  # seconds between attempts to hand a job to an unreachable Redis
-_SET = text("SELECT set_config('portal.tenant_id', :t, true), set_config('portal.cross_tenant', :c, true)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -156,9 +156,7 @@ def _raw_connection(tenant_id: int | None = None):
         def __enter__(self):
             self._cm = db.engine.begin()
             conn = self._cm.__enter__()
-            if conn.dialect.name == "postgresql":
-                conn.execute(_SET, {"t": str(tenant_id) if tenant_id else "",
-                                    "c": "off" if tenant_id else "on"})
+            write_settings(conn, {"t": str(tenant_id) if tenant_id else "", "c": "off" if tenant_id else "on"})
             return conn
 
         def __exit__(self, *exc):
@@ -297,8 +295,7 @@ class _Heartbeat(threading.Thread):
         while not self.stopped.wait(self.every):
             try:
                 with self.engine.begin() as conn:
-                    if conn.dialect.name == "postgresql":
-                        conn.execute(_SET, {"t": str(self.tenant_id), "c": "off"})
+                    write_settings(conn, {"t": str(self.tenant_id), "c": "off"})
                     conn.execute(table.update().where(table.c.id == self.job_id, table.c.state == RUNNING)
                                  .values(heartbeat_at=clock.utcnow()))
             except Exception:  # a missed beat only risks a second (idempotent) run

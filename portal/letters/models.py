@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.core.crypto import SealedBytes
 from portal.extensions import db
 from portal.i18n import lazy
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 # Kinds of documents (the print templates of portal/letters/render.py).
@@ -46,9 +46,9 @@ class LetterSequence(TenantScoped, db.Model):
     """The next number of a tenant's yearly sequence for one kind of document. Taken under a row
     lock inside the transaction that issues the document (numbering.py)."""
     __tablename__ = "letter_sequences"
-    __table_args__ = (UniqueConstraint("tenant_id", "kind", "year"),)
+    __table_args__ = (tenant_key(), UniqueConstraint("tenant_id", "kind", "year"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     next_value: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -58,13 +58,18 @@ class Letter(TenantScoped, db.Model):
     """One issued document."""
     __tablename__ = "letters"
     __table_args__ = (
+        tenant_key(),
         UniqueConstraint("tenant_id", "kind", "year", "seq"),
-        UniqueConstraint("tenant_id", "id"),
+        # Verification looks a paper up by token or short code across tenants (verify.py): both
+        # are random and the short code is checked free across tenants when issued, so a key
+        # within the tenant, which a table distributed by tenant can hold, is enough.
+        UniqueConstraint("tenant_id", "token"),
+        UniqueConstraint("tenant_id", "short_code"),
         Index("ix_letters_subject", "tenant_id", "subject_type", "subject_id"),
         Index("ix_letters_tenant_issued", "tenant_id", "issued_on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -82,8 +87,8 @@ class Letter(TenantScoped, db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Verification: an unguessable signed token (QR code) and a short code typed by hand.
-    token: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    short_code: Mapped[str] = mapped_column(String(8), nullable=False, unique=True)
+    token: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    short_code: Mapped[str] = mapped_column(String(8), nullable=False, index=True)
     # The context the document was rendered from, JSON encrypted with the field key.
     context_enc: Mapped[str] = mapped_column(Text, nullable=False)
     # The rendered PDF; deferred so lists never load it.
@@ -136,9 +141,9 @@ class LetterBatch(TenantScoped, db.Model):
     """Many documents rendered in one job: the open letter to all outgoing members, or all the
     letters of one day. Holds the combined printable PDF."""
     __tablename__ = "letter_batches"
-    __table_args__ = (UniqueConstraint("tenant_id", "id"),)
+    __table_args__ = (tenant_key(),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)      # open_letter, day
     title: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text, default="")                # the open letter as written

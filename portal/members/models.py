@@ -1,11 +1,11 @@
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKeyConstraint, Index, Integer, String, Text,
-                        UniqueConstraint, func, text)
+                        func, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 SEXES = ("男", "女")
@@ -28,7 +28,7 @@ class Member(TenantScoped, db.Model):
     """A mobile party member on a tenant's register (流动党员台账)."""
     __tablename__ = "members"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         ForeignKeyConstraint(["tenant_id", "org_id"], ["organizations.tenant_id", "organizations.id"]),
         # Within a tenant an ID number appears once on the active register.
         Index("uq_members_active_id", "tenant_id", "id_hash", unique=True,
@@ -37,7 +37,7 @@ class Member(TenantScoped, db.Model):
         Index("ix_members_tenant_org", "tenant_id", "org_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     name: Mapped[str] = mapped_column(String(40), nullable=False)
     sex: Mapped[str] = mapped_column(String(1), nullable=False)
     ethnicity: Mapped[str] = mapped_column(String(20), default="汉族")
@@ -68,7 +68,7 @@ class Member(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.utcnow, server_default=func.now(), onupdate=clock.utcnow)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "primary_key": [id]}
 
     org = relationship("Organization", foreign_keys=[org_id],
                        primaryjoin="and_(Member.org_id == Organization.id, Member.tenant_id == Organization.tenant_id)",
@@ -82,11 +82,12 @@ class Contact(TenantScoped, db.Model):
     """A recorded contact with a member (the basis of 失联 status)."""
     __tablename__ = "contacts"
     __table_args__ = (
+        tenant_key(),
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
         Index("ix_contacts_member", "tenant_id", "member_id", "on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     on: Mapped[date] = mapped_column(Date, nullable=False)
     channel: Mapped[str] = mapped_column(String(10), nullable=False)
@@ -106,6 +107,8 @@ class RelationshipHold(TenantScoped, db.Model):
     database rule rather than a hope. Reading it across tenants is explicit (exchange/registry).
     """
     __tablename__ = "relationship_holds"
+    # Distributed by the hash, not the tenant: the one key that must be unique across tenants.
+    __table_args__ = ({"info": {"distribute_by": "id_hash"}},)
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)

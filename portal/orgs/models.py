@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.i18n import lazy
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 KINDS = ("基层党委", "党总支", "党支部", "临时党支部", "流动党员党支部", "流动党员服务站", "驻外流动党员党组织")
@@ -17,17 +17,18 @@ ISSUING_KINDS = ("基层党委",)
 
 
 class Organization(TenantScoped, db.Model):
-    """A party organization of a tenant, in a tree. `code` is unique across all tenants: it starts
-    with the tenant's region code, so it stays unique when the table is distributed by tenant."""
+    """A party organization of a tenant, in a tree. `code` is unique within the tenant in the
+    database; it starts with the tenant's code (orgs.services checks it), so it is unique across all
+    tenants too without a key a distributed table could not hold."""
     __tablename__ = "organizations"
     __table_args__ = (
+        tenant_key(),
         UniqueConstraint("tenant_id", "code"),
-        UniqueConstraint("tenant_id", "id"),
         ForeignKeyConstraint(["tenant_id", "parent_id"], ["organizations.tenant_id", "organizations.id"]),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(24), nullable=False, unique=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(24), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -46,7 +47,9 @@ class Organization(TenantScoped, db.Model):
 
     parent = relationship("Organization", remote_side=[id], foreign_keys=[parent_id],
                           primaryjoin="Organization.parent_id == Organization.id", viewonly=True)
-    tenant = relationship("Tenant", lazy="joined")
+    # Loaded from the identity map (tenants are few and already loaded), not joined into every
+    # list that joins an organization (a transfer list joined four copies of tenants).
+    tenant = relationship("Tenant", lazy="select")
 
     @property
     def depth(self) -> int:

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.crypto import SealedBytes
 from portal.extensions import db
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 from portal.core import clock
 
 QUEUED, RUNNING, REVIEW, DONE, REJECTED = "queued", "running", "review", "done", "rejected"
@@ -15,8 +15,9 @@ FINISHED = (DONE, REJECTED)
 class RosterImport(TenantScoped, db.Model):
     """One uploaded register file and what became of it (all or nothing)."""
     __tablename__ = "roster_imports"
+    __table_args__ = (tenant_key(),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     filename: Mapped[str] = mapped_column(String(200), nullable=False)
     # The upload, sealed while it waits; dropped once the import has finished either way.
     content: Mapped[bytes | None] = mapped_column(SealedBytes, nullable=True)

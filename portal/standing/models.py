@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.extensions import db
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 
 ORG_LIFE_KINDS = ("三会一课", "主题党日", "组织生活会", "其他")
 
@@ -20,11 +20,12 @@ class DuesPayment(TenantScoped, db.Model):
     """Dues paid for one month; members.dues_paid_through is the latest month paid."""
     __tablename__ = "dues_payments"
     __table_args__ = (
+        tenant_key(),
         _MEMBER_FK(),
         UniqueConstraint("tenant_id", "member_id", "month"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
     amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), nullable=True)
@@ -37,11 +38,12 @@ class OrgLifeRecord(TenantScoped, db.Model):
     agreement (then org_id is the host's organization, possibly in another tenant)."""
     __tablename__ = "org_life_records"
     __table_args__ = (
+        tenant_key(),
         _MEMBER_FK(),
         Index("ix_org_life_member", "tenant_id", "member_id", "on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     on: Mapped[date] = mapped_column(Date, nullable=False)
     org_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -56,11 +58,12 @@ class ActivityCertificate(TenantScoped, db.Model):
     """A 流动党员活动证: issued, checked once a year, returned when the member comes back."""
     __tablename__ = "activity_certificates"
     __table_args__ = (
+        tenant_key(),
         _MEMBER_FK(),
         Index("ix_activity_certificates_member", "tenant_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     number: Mapped[str] = mapped_column(String(40), nullable=False)
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -85,12 +88,12 @@ class TrainingActivity(TenantScoped, db.Model):
     """A study or training session of an organization, worth some points to each attendee."""
     __tablename__ = "training_activities"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         ForeignKeyConstraint(["tenant_id", "org_id"], ["organizations.tenant_id", "organizations.id"]),
         Index("ix_training_activities_on", "tenant_id", "on"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_id: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -100,6 +103,7 @@ class TrainingActivity(TenantScoped, db.Model):
 class TrainingAttendance(TenantScoped, db.Model):
     __tablename__ = "training_attendances"
     __table_args__ = (
+        tenant_key(),
         ForeignKeyConstraint(["tenant_id", "activity_id"],
                              ["training_activities.tenant_id", "training_activities.id"]),
         _MEMBER_FK(),
@@ -107,6 +111,6 @@ class TrainingAttendance(TenantScoped, db.Model):
         Index("ix_training_attendances_member", "tenant_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     activity_id: Mapped[int] = mapped_column(Integer, nullable=False)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -49,3 +49,14 @@ def list_():
     for t in db.session.execute(db.select(Tenant).order_by(Tenant.code)).scalars():
         click.echo(f"{t.code}\t{t.name}\t{t.parent_region}\t{t.letter_prefix or '-'}\t"
                    f"{t.letter_validity_days}d\t{t.reply_deadline_days}d" + ("" if t.active else "\t" + _("停用")))
+
+
+@tenants_cli.command("distribute")
+def distribute():
+    """On a Citus coordinator: make every table a reference table or distribute it (docs/scaling.md)."""
+    from portal.tenancy import citus
+    with db.engine.begin() as conn:
+        if not citus.is_citus(conn):
+            raise click.ClickException(_("数据库未安装 Citus 扩展，无需分布"))
+        for table, how in citus.distribute(conn, db.metadata):
+            click.echo(f"{table} {how}")

@@ -1,12 +1,26 @@
 """Automatic tenant scoping of ORM statements, and the PostgreSQL settings RLS reads."""
-from sqlalchemy import event, text
-from sqlalchemy.sql import util as sql_util
+from sqlalchemy import ForeignKey, Integer, PrimaryKeyConstraint, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.elements import TextClause
 
 from portal.tenancy.context import (
-    CROSS, TenantContextMissing, acting_tenant_id, context_value, current_tenant_id,
+    CROSS,
+    TenantContextMissing,
+    acting_tenant_id,
+    context_value,
+    current_tenant_id,
 )
+
+
+def tenant_key() -> PrimaryKeyConstraint:
+    """The primary key of a tenant-owned row: (tenant_id, id).
+
+    Leading with tenant_id is what lets a distributed database (Citus) place every row of a tenant
+    on one node, and lets composite foreign keys (tenant_id, x_id) point at it. On SQLite the
+    migrations keep `id` alone as the key: SQLite numbers rows only through a single integer key,
+    and (tenant_id, id) stays unique all the same."""
+    return PrimaryKeyConstraint("tenant_id", "id")
 
 
 class TenantScoped:
@@ -15,6 +29,15 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
         return mapped_column(Integer, ForeignKey("tenants.id"), nullable=False, index=True)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        # ids still come from one sequence per table, so the ORM knows a row by its id alone and
+        # session.get(Model, id) needs no tenant; the database key is (tenant_id, id).
+        table = cls.__table__
+        if list(table.primary_key.columns.keys()) == ["tenant_id", "id"]:
+            return {"primary_key": [table.c.id]}
+        return {}
 
 
 def _scoped_tables() -> set:
@@ -79,24 +102,70 @@ def _settings_sql():
     }
 
 
-_SET = text("SELECT set_config('portal.tenant_id', :t, true), set_config('portal.cross_tenant', :c, true)")
+def _set_sql(settings: dict) -> str:
+    # SET LOCAL rather than set_config(): Citus forwards SET LOCAL to the workers that run a
+    # statement's shards (citus.propagate_set_commands = local), so the policies read the same
+    # there. Both are one round trip; the values are an integer or '' and on/off, never input.
+    t, c = settings["t"], settings["c"]
+    assert (t == "" or t.isdigit()) and c in ("on", "off")
+    return f"SET LOCAL portal.tenant_id = '{t}'; SET LOCAL portal.cross_tenant = '{c}'"
+_APPLIED = "portal_tenancy_settings"  # connection.info: the settings this transaction has
+# What a transaction starts with: unset settings read as '' (no tenant, not cross-tenant).
+_UNSET = {"t": "", "c": "off"}
 
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session, transaction, connection):
-    if connection.dialect.name == "postgresql":
-        connection.execute(_SET, _settings_sql())
+    # Transaction-local settings start unset; they are written before the first statement that
+    # needs them.
+    connection.info[_APPLIED] = dict(_UNSET)
+
+
+def _apply(session) -> None:
+    """Write the settings RLS reads, once per transaction and again only when the context changed.
+
+    Entering and leaving `cross_tenant()` used to cost two round trips each even when nothing ran
+    inside; now a block that runs nothing costs nothing, and back-to-back blocks one."""
+    try:
+        bind = session.get_bind()
+    except Exception:  # noqa: BLE001 - no bind configured (pure unit use)
+        return
+    if bind.dialect.name != "postgresql":
+        return
+    wanted = _settings_sql()
+    connection = session.connection()
+    if connection.info.get(_APPLIED) != wanted:
+        connection.exec_driver_sql(_set_sql(wanted))
+        connection.info[_APPLIED] = wanted
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _settings_before_statement(state):
+    # Tenants, users and logins are read under no policy: no round trip for them. Text SQL may
+    # touch anything, so it always gets the settings.
+    if isinstance(state.statement, TextClause) or _touches_tenant_data(state):
+        _apply(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _settings_before_flush(session, flush_context, instances):
+    _apply(session)
 
 
 def sync_session_settings():
-    """Re-apply the settings when the context changes inside an open transaction."""
+    """The context changed: the settings follow before the next statement (see _apply). Code that
+    runs SQL on `db.session.connection()` directly calls `apply_settings()` first."""
+
+
+def write_settings(connection, settings: dict) -> None:
+    """The settings on a Core connection of the caller's own (jobs, heartbeats): {"t": .., "c": ..}."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_set_sql(settings))
+
+
+def apply_settings() -> None:
     from portal.extensions import db
-    try:
-        session = db.session()
-    except RuntimeError:  # no app context (pure unit use)
-        return
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_SET, _settings_sql())
+    _apply(db.session())
 
 
-__all__ = ["TenantScoped", "current_tenant_id"]
+__all__ = ["TenantScoped", "apply_settings", "current_tenant_id", "write_settings"]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.i18n import lazy
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 
 # api.md's kinds, most urgent first (the list is ordered by this rank, then by due date).
 KINDS = (
@@ -49,6 +49,7 @@ SUBJECT_TYPES = ("member", "transfer", "agreement", "certificate", "self_report"
 class WorkItem(TenantScoped, db.Model):
     __tablename__ = "work_items"
     __table_args__ = (
+        tenant_key(),
         # One row per cause and responsible organization (an internal transfer concerns two
         # organizations of the same tenant).
         UniqueConstraint("tenant_id", "kind", "subject_type", "subject_id", "org_id"),
@@ -56,7 +57,7 @@ class WorkItem(TenantScoped, db.Model):
         Index("ix_work_items_unnotified", "tenant_id", "notified_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
     subject_type: Mapped[str] = mapped_column(String(12), nullable=False)
     subject_id: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -82,9 +83,9 @@ class WorklistDigest(TenantScoped, db.Model):
     """One daily e-mail digest of an organization's work list: the row is taken before sending,
     so a second run of the same day finds it and sends nothing."""
     __tablename__ = "worklist_digests"
-    __table_args__ = (UniqueConstraint("tenant_id", "org_id", "on"),)
+    __table_args__ = (tenant_key(), UniqueConstraint("tenant_id", "org_id", "on"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     org_id: Mapped[int] = mapped_column(Integer, nullable=False)
     on: Mapped[date] = mapped_column(Date, nullable=False)
     items: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

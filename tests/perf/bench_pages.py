@@ -1,0 +1,139 @@
+"""Benchmark of the pages issue 12 named: region statistics over many counties, the register list
+(first and a deep page) and the exchange dashboard. Prints figures; asserts nothing.
+
+    python tests/perf/bench_pages.py --database-url postgresql://portal_test@127.0.0.1:5432/DB \
+        [--tenants 50] [--members 2000]
+
+Give the URL of an empty database owned by an ordinary role (so row-level security binds it, as in
+production). Builds --tenants counties under 江苏省 (320000) with --members register rows each
+(bulk inserted), then requests each page through the app (test client, one process) and prints
+the median and p95 in milliseconds and the SQL statements per request.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PASSWORD = "Bench-2026-only!"
+
+
+def build(app, tenants: int, members: int) -> list[str]:
+    import sqlalchemy as sa
+
+    from portal.auth import services as auth
+    from portal.extensions import db
+    from portal.members.models import Member
+    from portal.orgs import services as orgs
+    from portal.tenancy.context import tenant_scope
+    from portal.tenancy.loader import sync_folder
+    from portal.tenancy.models import Tenant
+
+    codes = []
+    with app.app_context():
+        sync_folder(app.config["TENANTS_DIR"])
+        for i in range(tenants):
+            code = "320115" if i == 0 else f"32{(i // 20) + 2:02d}{(i % 20) + 1:02d}"
+            tenant = db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one_or_none()
+            if tenant is None:
+                tenant = Tenant(code=code, name=f"测试县{i}", province="江苏省", parent_region=code[:4] + "00")
+                db.session.add(tenant)
+                db.session.commit()
+            codes.append(code)
+            with tenant_scope(tenant.id):
+                top = orgs.create(None, {"name": "流动党员党委", "kind": "基层党委"})
+                branch = orgs.create(None, {"name": "流动党员党支部", "kind": "党支部", "parent": top.code})
+                db.session.commit()
+                rows = [{
+                    "tenant_id": tenant.id, "name": f"党员{n}", "sex": "男女"[n % 2], "ethnicity": "汉族",
+                    "id_enc": "x", "id_hash": f"{tenant.id:08d}{n:056d}", "id_masked": f"{code}********0000",
+                    "birth_date": date(1960 + n % 40, 1 + n % 12, 1 + n % 28), "education": "本科",
+                    "joined_on": date(1985 + n % 38, 1 + n % 12, 1 + n % 28), "category": "正式党员",
+                    "org_id": branch.id, "direction": "流出流入"[2 * (n % 3 == 0):][:2], "move_reason": "务工",
+                    "region": "广东省深圳市", "industry": "", "employer": "", "address": "", "phone": "",
+                    "dues_paid_through": "2026-10", "last_contact_on": date(2026, 1 + n % 11, 1),
+                    "certificate_no": "", "holds_relationship": True, "status": "active", "version": 1,
+                    "created_at": datetime(2024, 1, 1), "updated_at": datetime(2024, 1, 1)} for n in range(members)]
+                for chunk in range(0, len(rows), 10_000):
+                    db.session.execute(sa.insert(Member.__table__), rows[chunk:chunk + 10_000])
+                db.session.commit()
+        first = db.session.execute(db.select(Tenant).filter_by(code="320115")).scalar_one()
+        auth.create_user("bench-admin", PASSWORD, tenant=first, role="tenant_admin")
+        auth.create_user("bench-upper", PASSWORD, tenant=None, role="upper_reader", region_code="320000")
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
+    return codes
+
+
+def measure(app, user: str, path: str, repeat: int) -> tuple[float, float, int]:
+    from sqlalchemy import event
+
+    from portal.extensions import db
+    client = app.test_client()
+    r = client.post("/login", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 302, r.status_code
+    assert client.get(path).status_code == 200, path
+    times, statements = [], []
+    with app.app_context():
+        engine = db.engine
+    for _ in range(repeat):
+        seen: list = []
+
+        def listener(*_args, seen=seen, **_kw):
+            seen.append(1)
+        event.listen(engine, "before_cursor_execute", listener)
+        start = time.perf_counter()
+        resp = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        event.remove(engine, "before_cursor_execute", listener)
+        assert resp.status_code == 200, (path, resp.status_code)
+        statements.append(len(seen))
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], max(statements)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--tenants", type=int, default=50)
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.config import TestConfig
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings.update(SQLALCHEMY_DATABASE_URI=args.database_url, TESTING=False, JOBS_INLINE=True,
+                    RATELIMIT_ENABLED=False, SESSION_COOKIE_SECURE=False)
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+    start = time.perf_counter()
+    build(app, args.tenants, args.members)
+    print(f"built {args.tenants} counties x {args.members} members in {time.perf_counter() - start:.1f} s")
+    deep = max(1, args.members // 3 // 20)
+    pages = [
+        ("region statistics", "bench-upper", "/region/320000/stats"),
+        ("member list", "bench-admin", "/t/320115/members/"),
+        (f"member list page {deep}", "bench-admin", f"/t/320115/members/?page={deep}"),
+        ("exchange dashboard", "bench-admin", "/t/320115/exchange/dashboard"),
+    ]
+    print(f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5}")
+    for name, user, path in pages:
+        p50, p95, n = measure(app, user, path, args.repeat)
+        print(f"{name:28} {p50:8.1f} {p95:8.1f} {n:5d}")
+
+
+if __name__ == "__main__":
+    main()
