@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.core import clock
 from portal.extensions import db
 from portal.i18n import lazy
-from portal.tenancy.scoping import TenantScoped
+from portal.tenancy.scoping import TenantScoped, tenant_key
 
 # What a member may report (api.md). `reachable` is recorded at once; the others wait for the office.
 REACHABLE, DETAILS, ARRIVED, MOVED, RETURNED = "reachable", "details", "arrived", "moved", "returned"
@@ -48,14 +48,14 @@ class SelfServiceLink(TenantScoped, db.Model):
     __tablename__ = "self_service_links"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "token_hash"),
         # The token is the only key a member has: found across tenants by its hash.
         Index("ix_self_service_links_token", "token_hash"),
         Index("ix_self_service_links_member", "tenant_id", "member_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -80,12 +80,12 @@ class SelfReport(TenantScoped, db.Model):
         ForeignKeyConstraint(
             ["tenant_id", "link_id"], ["self_service_links.tenant_id", "self_service_links.id"]
         ),
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         Index("ix_self_reports_state", "tenant_id", "state", "kind"),
         Index("ix_self_reports_transfer", "transfer_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, autoincrement=True)
     member_id: Mapped[int] = mapped_column(Integer, nullable=False)
     link_id: Mapped[int] = mapped_column(Integer, nullable=False)
     kind: Mapped[str] = mapped_column(String(12), nullable=False)
