@@ -187,7 +187,9 @@ def find(token) -> LinkRef | None:
     """The valid link behind a token, or None (unknown, revoked, expired, member gone): all alike."""
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
         return None
-    digest = _hash(token)
+    # Under every key of the ring: a link issued before a key rotation keeps working until the
+    # previous key is retired (only the hash is stored, so the rotation cannot rehash it).
+    digests = crypto.keyed_hashes("self-service-link:" + token)
     with cross_tenant():  # the token is the only key a member has
         row = db.session.execute(
             db.select(
@@ -197,9 +199,9 @@ def find(token) -> LinkRef | None:
                 SelfServiceLink.token_hash,
                 SelfServiceLink.revoked_at,
                 SelfServiceLink.expires_on,
-            ).filter(SelfServiceLink.token_hash == digest)
+            ).filter(SelfServiceLink.token_hash.in_(digests))
         ).first()
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
+    if row is None or not any(hmac.compare_digest(row.token_hash, d) for d in digests):
         return None
     if row.revoked_at is not None or row.expires_on < clock.today():
         return None

@@ -104,6 +104,12 @@ def fill(make) -> dict:
                                   on=date(2026, 6, 1), activity="主题党日", present=True, tenant_id=ta.id))
         db.session.add(Notice(other_tenant_id=tb.id, agreement_id=agreement.id, from_side="host", kind="note",
                               body="情况通报", tenant_id=ta.id))
+        from portal.selfservice import services as selfservice
+        from portal.selfservice.models import SelfReport
+        _token, link = selfservice.issue(principal, db.session.get(type(first), first.id))
+        db.session.add(SelfReport(member_id=first.id, link_id=link.id, kind="details", state="pending",
+                                  values={"phone": "13700001111"}, previous={"phone": ""}, address="127.0.0.1",
+                                  created_at=NOW, tenant_id=ta.id))
         db.session.commit()
         ids["transfer"], ids["agreement"] = sent.id, agreement.id
     with tenant_scope(tb.id):  # the other side's row of what A takes part in
