@@ -83,12 +83,6 @@ def region_stats(tenants, region: str, as_of: date) -> dict:
     places: dict[tuple, int] = {}
     industries: dict[str, int] = {}
     for tenant in tenants:
-        months = tenant.lost_contact_months
-        if months not in by_months:
-            exprs = _expressions(as_of, months)
-            by_months[months] = (list(exprs), db.select(func.count(Member.id), *exprs.values()).filter(
-                Member.status == ACTIVE, Member.joined_on <= as_of))
-        keys, query = by_months[months]
         with tenant_scope(tenant.id):
             part = compute(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id])
             extra = breakdowns(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id],
