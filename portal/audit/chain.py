@@ -48,7 +48,9 @@ def reserve(entry, n: int = 1) -> tuple[int, str]:
     """Lock the head of the entry's tenant chain (created if missing) and return its seq and
     last hash; the caller then links its entries and moves the head on with `close`."""
     from portal.audit.models import AuditHead
+    from portal.tenancy.scoping import apply_settings
     heads = AuditHead.__table__
+    apply_settings()  # Core statements below bypass the session events that write the RLS settings
     conn = db.session.connection()
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
     values = {"tenant_id": entry.tenant_id, "seq": 0, "last_hash": "", "seal": ""}
@@ -75,25 +77,11 @@ def append(entry) -> None:
     row is locked (FOR UPDATE, held to commit, so the next writer of this tenant waits and then
     extends from this entry; on SQLite the INSERT already took the write lock) and moved on at
     once, never left as pending ORM state to be flushed later under another tenant's context."""
-    from portal.audit.models import AuditHead
-    from portal.tenancy.scoping import apply_settings
-    heads = AuditHead.__table__
-    apply_settings()  # Core statements below bypass the session events that write the RLS settings
-    conn = db.session.connection()
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
-    values = {"tenant_id": entry.tenant_id, "seq": 0, "last_hash": "", "seal": ""}
-    if insert is not None:
-        conn.execute(insert(heads).values(**values).on_conflict_do_nothing(index_elements=["tenant_id"]))
-    elif conn.execute(db.select(heads.c.tenant_id).where(heads.c.tenant_id == entry.tenant_id)).first() is None:
-        conn.execute(heads.insert().values(**values))  # pragma: no cover - other databases
-    seq, last = conn.execute(db.select(heads.c.seq, heads.c.last_hash)
-                             .where(heads.c.tenant_id == entry.tenant_id).with_for_update()).one()
-    secret = key()
+    seq, last = reserve(entry)
     entry.seq = seq + 1
     entry.prev_hash = last
-    entry.hash = link_hash(secret, entry.prev_hash, content(entry))
-    conn.execute(heads.update().where(heads.c.tenant_id == entry.tenant_id).values(
-        seq=entry.seq, last_hash=entry.hash, seal=seal(secret, entry.tenant_id, entry.seq, entry.hash)))
+    entry.hash = link_hash(key(), entry.prev_hash, content(entry))
+    close(entry.tenant_id, entry.seq, entry.hash)
 
 
 @dataclass

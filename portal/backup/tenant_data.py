@@ -21,6 +21,7 @@ from portal.core import clock, crypto
 from portal.core.crypto import SealedBytes
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from portal.tenancy.scoping import apply_settings
 
 FORMAT = 1
 SKIPPED = {"user_sessions", "job_outbox"}
@@ -89,6 +90,7 @@ def export_tenant(code: str) -> tuple[bytes, dict]:
     meta = {t.name: t for t in _tables()}
     out = {}
     with cross_tenant(acting_for=tid):
+        apply_settings()  # Core statements on the connection: the RLS settings go out first
         conn = db.session.connection()
         user_ids = sa.select(meta["role_grants"].c.user_id).where(meta["role_grants"].c.tenant_id == tid)
         for name, table in meta.items():
@@ -176,6 +178,7 @@ def import_tenant(payload: bytes) -> tuple[int, dict]:
     counts = {}
     try:
         with cross_tenant(acting_for=tid):
+            apply_settings()  # Core statements on the connection: the RLS settings go out first
             conn = db.session.connection()
             revision = _revision(conn)
             if revision != data["revision"]:

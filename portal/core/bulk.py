@@ -14,6 +14,8 @@ def insert(table, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
     statement of 100,000 placeholders."""
     if not rows:
         return []
+    from portal.tenancy.scoping import apply_settings
+    apply_settings()  # Core statements on the connection: the RLS settings go out first
     conn = db.session.connection()
     if conn.dialect.name != "postgresql":
         statement = table.insert()

@@ -88,15 +88,8 @@ def compute(as_of: date, *, org: Organization | None = None, direction: str | No
     context; with `tenant_ids` (an upper-level rollup) the caller reads across tenants explicitly."""
     exprs = _expressions(as_of, lost_months)
     keys = list(exprs)
-    query = db.select(func.count(Member.id), *exprs.values()).filter(
-        Member.status == ACTIVE, Member.joined_on <= as_of)
-    if tenant_ids is not None:
-        query = query.filter(Member.tenant_id.in_(tenant_ids))
-    if direction:
-        query = query.filter(Member.direction == DIRECTION_KEYS.get(direction, direction))
-    if org is not None:
-        sub = db.select(Organization.id).filter(Organization.path.startswith(org.path, autoescape=True))
-        query = query.filter(Member.org_id.in_(sub))
+    query = _scoped(db.select(func.count(Member.id), *exprs.values()), as_of=as_of, org=org, direction=direction,
+                    tenant_ids=tenant_ids)
     row = db.session.execute(query).one()
     out: dict = {"total": int(row[0] or 0)}
     for table, cells in TABLES.items():
