@@ -50,9 +50,12 @@ def import_command(file, passphrase_file):
     with open(file, "rb") as f:
         data = f.read()
     try:
-        tid, counts = tenant_data.import_tenant(archive.open_sealed(data, secret))
+        tid, counts, left_out = tenant_data.import_tenant(archive.open_sealed(data, secret))
     except (archive.ArchiveError, tenant_data.RestoreRefused) as exc:
         raise click.ClickException(str(exc))
     click.echo(f"imported: {sum(counts.values())} rows in {len(counts)} tables")
+    if left_out:
+        click.echo("left out, the other county's rows whose owner is not in this database (restore its "
+                   "archive too): " + ", ".join(f"{name} {n}" for name, n in sorted(left_out.items())))
     problems = chain.verify([tid])
     click.echo("audit chain: " + ("verified" if not problems else f"PROBLEM {problems[0]}"))

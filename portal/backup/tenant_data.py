@@ -146,6 +146,21 @@ def _insert(conn, table: sa.Table, rows: list[dict]) -> None:
         conn.execute(raw.insert(), rows[i:i + 200])
 
 
+def _insert_others(conn, table: sa.Table, rows: list[dict]) -> int:
+    """The other side's rows of what the tenant shares (a transfer the other county sent it): each
+    needs its owner's register and organizations, which belong to the other county's archive. Rows
+    whose owner's rows are not in this database are left out (and reported), the rest restored."""
+    raw, kept = _raw_table(table), 0
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                conn.execute(raw.insert(), [row])
+            kept += 1
+        except sa.exc.IntegrityError:
+            continue
+    return kept
+
+
 def _advance_sequences(conn, tables) -> None:
     """Rows came with their ids: PostgreSQL's sequences move past them (never back: other tenants'
     rows, which this role may not see, can hold higher ids)."""
@@ -163,7 +178,7 @@ def _advance_sequences(conn, tables) -> None:
                          {"top": top})
 
 
-def import_tenant(payload: bytes) -> tuple[int, dict]:
+def import_tenant(payload: bytes) -> tuple[int, dict, dict]:
     """Restore an archive's tenant into this database, all or nothing. Returns the tenant's id and
     the rows written per table."""
     data = json.loads(payload)
@@ -175,7 +190,7 @@ def import_tenant(payload: bytes) -> tuple[int, dict]:
     meta = {t.name: t for t in _tables()}
     tid, code = data["tenant"]["id"], data["tenant"]["code"]
     tables = data["tables"]
-    counts = {}
+    counts, left_out = {}, {}
     try:
         with cross_tenant(acting_for=tid):
             apply_settings()  # Core statements on the connection: the RLS settings go out first
@@ -220,7 +235,14 @@ def import_tenant(payload: bytes) -> tuple[int, dict]:
                     # counterpart lives on in this database): those stay as they are.
                     theirs = [r["id"] for r in rows if r["tenant_id"] != tid]
                     present = _existing(conn, table, theirs)
-                    rows = [r for r in rows if r["tenant_id"] == tid or r["id"] not in present]
+                    others = [r for r in rows if r["tenant_id"] != tid and r["id"] not in present]
+                    rows = [r for r in rows if r["tenant_id"] == tid]
+                    _insert(conn, table, rows)
+                    kept = _insert_others(conn, table, others)
+                    if len(others) > kept:
+                        left_out[name] = len(others) - kept
+                    counts[name] = len(rows) + kept
+                    continue
                 _insert(conn, table, rows)
                 counts[name] = len(rows)
             _advance_sequences(conn, meta.values())
@@ -232,4 +254,4 @@ def import_tenant(payload: bytes) -> tuple[int, dict]:
         db.session.rollback()
         raise RestoreRefused(f"rows of the archive clash with rows of this database, nothing was imported "
                              f"({type(exc.orig).__name__})")
-    return tid, counts
+    return tid, counts, left_out

@@ -21,10 +21,10 @@ from tests.factories import id_number
 # organization is on another node of a distributed database).
 BUDGET = {
     "member list": 8,
-    "member page": 21,
+    "member page": 23,  # with the self-service panel (its link) beside standing and contacts
     "exchange dashboard": 14,
     "transfer inbox": 12,
-    "region statistics": 7,  # one county here; each further county adds two (settings, aggregate)
+    "region statistics": 8,  # one county here, with its breakdowns
 }
 
 
