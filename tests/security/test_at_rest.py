@@ -96,7 +96,8 @@ def test_no_id_number_phone_or_search_term_reaches_a_log_line(make, clean_app, c
     make.member(A, org, name="赵日志", id_number=number, phone="13712345678")
     user = make.user(A, "clerk", username="a-log-clerk")
     token = make.token(user)
-    srv = make_server("127.0.0.1", 0, clean_app, threaded=True)
+    # One thread: each request line is logged before the next request is served and before shutdown.
+    srv = make_server("127.0.0.1", 0, clean_app, threaded=False)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{srv.server_port}"
