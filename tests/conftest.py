@@ -67,6 +67,29 @@ def _pg_database(worker: str) -> str:
 PREPARED_URL = os.environ.get("TEST_DATABASE_PREPARED", "")
 
 
+def fresh_database_url(folder, name: str) -> str:
+    """A new empty database of the suite's kind: PostgreSQL when the run is on it, else SQLite."""
+    return _pg_database(name) if PG_ADMIN_URL else f"sqlite:///{folder / (name + '.db')}"
+
+
+def test_settings(**overrides) -> dict:
+    """The test configuration as a dict, for an app of a test's own (a database of its own)."""
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings.update(overrides)
+    return settings
+
+
+def until(predicate, timeout: float = 120.0, what: str = "", every: float = 0.2):
+    """Wait for predicate() to give a true value (returned), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory, worker_id):
     if PREPARED_URL:
@@ -92,9 +115,8 @@ def worker_env(database_url: str, queue: str, redis_url: str = "") -> dict:
 def app(database_url, worker_id):
     from flask_migrate import upgrade
     queue = f"test-{worker_id}-{uuid.uuid4().hex[:6]}"
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=database_url, JOBS_INLINE=not REDIS_URL, REDIS_URL=REDIS_URL,
-                    RQ_QUEUE=queue, RATELIMIT_STORAGE_URI="memory://", **FAST_JOBS)
+    settings = test_settings(SQLALCHEMY_DATABASE_URI=database_url, JOBS_INLINE=not REDIS_URL, REDIS_URL=REDIS_URL,
+                             RQ_QUEUE=queue, RATELIMIT_STORAGE_URI="memory://", **FAST_JOBS)
     app = create_app(settings)
     with app.app_context():
         upgrade()

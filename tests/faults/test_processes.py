@@ -8,20 +8,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from types import SimpleNamespace
 
 import pytest
 
 from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.jobs.models import Job, OutboxEntry
 from portal.letters.models import Letter, LetterBatch
 from portal.members.models import Member
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests.conftest import FAST_JOBS, login
+from tests.conftest import FAST_JOBS, login, test_settings, until
 from tests.factories import Factory
 from tests.faults.support import PrivatePostgres, PrivateRedis, servers_available
 from tests.letters.test_batch_scale import page_count
@@ -43,9 +41,8 @@ def stack(tmp_path_factory):
     redis = PrivateRedis(folder).start()
     url = pg.app_database()
     queue = f"faults-{uuid.uuid4().hex[:6]}"
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=url, REDIS_URL=redis.url, JOBS_INLINE=False, RQ_QUEUE=queue,
-                    RATELIMIT_STORAGE_URI="memory://", PROPAGATE_UNEXPECTED=False, **FAST_JOBS)
+    settings = test_settings(SQLALCHEMY_DATABASE_URI=url, REDIS_URL=redis.url, JOBS_INLINE=False, RQ_QUEUE=queue,
+                             RATELIMIT_STORAGE_URI="memory://", PROPAGATE_UNEXPECTED=False, **FAST_JOBS)
     app = create_app(settings)
     with app.app_context():
         upgrade()
@@ -76,13 +73,7 @@ def stack(tmp_path_factory):
 
 
 def _until(predicate, timeout=180.0, what=""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+    return until(predicate, timeout, what, every=0.3)
 
 
 def _job(app, job_id):

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.jobs import queue
 from portal.jobs.models import Job, OutboxEntry
 from portal.tenancy.context import cross_tenant
-from tests.conftest import REDIS_URL, login, tenant, worker_env
+from tests.conftest import REDIS_URL, login, tenant, until, worker_env
 from tests.jobs.support import app_like, closed_port, roster_file
 
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (and PostgreSQL): the TEST_REDIS_URL run")
@@ -33,14 +33,7 @@ def _job(job_id):
     return plain
 
 
-def _until(predicate, timeout=120.0, what=""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+_until = until
 
 
 def _worker(app, prefix: str, redis_url: str = ""):

@@ -6,15 +6,14 @@ import time_machine
 from sqlalchemy import text
 
 from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
+from tests.conftest import test_settings
 
 
 def test_existing_letters_keep_their_numbers_through_the_migration(tmp_path):
     from flask_migrate import upgrade
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}", JOBS_INLINE=True,
-                    REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
+    settings = test_settings(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}", JOBS_INLINE=True,
+                             REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
     app = create_app(settings)
     with app.app_context():
         upgrade(revision="0004")

@@ -7,11 +7,10 @@ from sqlalchemy import text
 
 from portal.core import clock
 from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant, tenant_scope
 from tests import factories
-from tests.conftest import PG_ADMIN_URL, _pg_database
+from tests.conftest import fresh_database_url, test_settings
 from tests.factories import id_number
 
 A, B = "110105", "320115"
@@ -28,10 +27,8 @@ def _raw(sql, **params):
 
 
 def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
-    url = _pg_database(f"{worker_id}m") if PG_ADMIN_URL else f"sqlite:///{tmp_path / 'old.db'}"
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL="")
-    app = create_app(settings)
+    url = fresh_database_url(tmp_path, f"{worker_id}m")
+    app = create_app(test_settings(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL=""))
     try:
         with app.app_context():
             upgrade(revision="0011")  # the revision before 0007

@@ -1,20 +1,13 @@
 """Migration 0011 on a database that already holds a register keeps what the register says."""
-import uuid
 from datetime import date
 
 from sqlalchemy import text
 
 from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests import conftest, factories
-
-
-def _fresh_url(tmp_path, worker_id):
-    if conftest.PG_ADMIN_URL:
-        return conftest._pg_database(f"{worker_id}mig")
-    return f"sqlite:///{tmp_path / f'mig-{uuid.uuid4().hex[:6]}.db'}"
+from tests import factories
+from tests.conftest import fresh_database_url, test_settings
 
 
 def _agreement_with_attendance(origin, host, origin_org, host_org, member_id):
@@ -38,10 +31,8 @@ def test_upgrade_backfills_dues_and_certificates_from_the_register(tmp_path, wor
     from portal.standing import services as standing
     # The register as it was written before 0011: no standing records follow it yet.
     monkeypatch.setattr(standing, "follow_register", lambda *args, **kwargs: None)
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id), JOBS_INLINE=True,
-                    REDIS_URL="", RATELIMIT_STORAGE_URI="memory://")
-    app = create_app(settings)
+    app = create_app(test_settings(SQLALCHEMY_DATABASE_URI=fresh_database_url(tmp_path, f"{worker_id}mig"),
+                                   JOBS_INLINE=True, REDIS_URL="", RATELIMIT_STORAGE_URI="memory://"))
     with app.app_context():
         upgrade(revision="0009")  # the revision before 0011
         from portal.tenancy.loader import sync_folder

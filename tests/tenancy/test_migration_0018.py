@@ -9,12 +9,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from portal import create_app
-from portal.config import TestConfig
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant, tenant_scope
 from tests import factories
-from tests.conftest import PG_ADMIN_URL, _pg_database
+from tests.conftest import fresh_database_url, test_settings
 
 A, B = "110105", "320115"
 TABLES = ("members", "organizations", "transfers", "transfer_events", "agreements", "agreement_members",
@@ -73,10 +72,8 @@ def _seed(app, make):
 
 
 def test_upgrade_keeps_rows_and_makes_keys_distribute(tmp_path, worker_id):
-    url = _pg_database(f"{worker_id}k") if PG_ADMIN_URL else f"sqlite:///{tmp_path / 'old.db'}"
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL="")
-    app = create_app(settings)
+    url = fresh_database_url(tmp_path, f"{worker_id}k")
+    app = create_app(test_settings(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL=""))
     try:
         with app.app_context():
             upgrade(revision="0012")  # the revision before 0018
