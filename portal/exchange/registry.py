@@ -147,10 +147,10 @@ def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
 def holder_member(id_hash: str | list[str]):
     """The member row that holds an ID number's relationship, read across tenants, or None (given
     the number's hashes under each key, it is found during a key rotation too)."""
-    from portal.members.models import Member, RelationshipHold
-    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
+    from portal.members.models import Member
+    from portal.members.services import hold_of
     with cross_tenant():
-        hold = next((h for h in (db.session.get(RelationshipHold, x) for x in hashes) if h is not None), None)
+        hold = hold_of(id_hash)
     if hold is None:
         return None
     with in_register(hold.tenant_id):

@@ -253,12 +253,21 @@ def transferred_out(principal, *, q: str = ""):
 
 # ---- the relationship index across tenants ----
 
+def hold_of(id_hash: str | list[str]) -> RelationshipHold | None:
+    """The holders' index row of an ID number, given its hash or its hashes under each key of the
+    ring; call inside `cross_tenant()`. One statement for all the hashes: asked one after the
+    other, a key rotation committing between two reads moves the row from the hash not yet asked
+    to the one already asked, and the number is found under neither."""
+    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
+    return db.session.execute(db.select(RelationshipHold).filter(RelationshipHold.id_hash.in_(hashes))
+                              .execution_options(populate_existing=True)).scalars().first()
+
+
 def holder(id_hash: str | list[str]) -> tuple[RelationshipHold, Organization, Tenant] | None:
     """Where an ID number's relationship is held, read across tenants on purpose. Given the number's
     hashes under each key of the ring (crypto.keyed_hashes), a rotation in progress finds it too."""
-    hashes = [id_hash] if isinstance(id_hash, str) else id_hash
     with cross_tenant():
-        hold = next((h for h in (db.session.get(RelationshipHold, x) for x in hashes) if h is not None), None)
+        hold = hold_of(id_hash)
         if hold is None:
             return None
         org = db.session.execute(db.select(Organization).filter_by(id=hold.org_id, tenant_id=hold.tenant_id)) \

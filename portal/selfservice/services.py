@@ -81,8 +81,13 @@ class LinkRef:
     member_id: int
 
 
+def _hashes(token: str) -> list[str]:
+    """The token's keyed hash under the current key first, then under each previous key."""
+    return crypto.keyed_hashes("self-service-link:" + token)
+
+
 def _hash(token: str) -> str:
-    return crypto.keyed_hash("self-service-link:" + token)
+    return _hashes(token)[0]
 
 
 def link_url(token: str) -> str:
@@ -189,7 +194,7 @@ def find(token) -> LinkRef | None:
         return None
     # Under every key of the ring: a link issued before a key rotation keeps working until the
     # previous key is retired (only the hash is stored, so the rotation cannot rehash it).
-    digests = crypto.keyed_hashes("self-service-link:" + token)
+    digests = _hashes(token)
     with cross_tenant():  # the token is the only key a member has
         row = db.session.execute(
             db.select(
