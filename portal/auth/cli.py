@@ -54,3 +54,20 @@ def end_sessions(username):
     count = services.end_own_sessions(user, by_admin=True)
     db.session.commit()
     click.echo(_("已结束 %(u)s 的 %(n)d 个登录会话", u=username, n=count))
+
+
+# Added to `flask tenants` by auth's init_app, not defined in tenancy: the creation is recorded in
+# the audit trail, which sits above tenancy.
+@click.command("create")
+@click.option("--code", required=True, help="6-digit region code of the county or district.")
+@click.option("--name", required=True)
+@click.option("--parent", default=None, help="Region code above (city or province); default: the city.")
+def tenant_create_command(code, name, parent):
+    """Add one tenant (recorded in its trail, as on the platform page)."""
+    try:
+        tenant = services.create_tenant(code, name, parent)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
+    db.session.commit()
+    click.echo(_("%(c)s %(n)s 已创建（上级地区 %(p)s）", c=tenant.code, n=tenant.name, p=tenant.parent_region))

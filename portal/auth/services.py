@@ -19,6 +19,9 @@ from portal.core.errors import ValidationFailed
 from portal.core.text import storable
 from portal.extensions import db
 from portal.i18n import _
+from portal.tenancy import loader
+from portal.tenancy.context import tenant_scope
+from portal.tenancy.models import Tenant
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 12
@@ -133,8 +136,6 @@ def create_user_by_codes(username: str, password: str | None, *, role: str, tena
     """create_user with the tenant and organization named by their codes (the command line): a
     tenant role needs its tenant, a branch secretary their organization in it."""
     from portal.orgs.models import Organization
-    from portal.tenancy.context import tenant_scope
-    from portal.tenancy.models import Tenant
     tenant = None
     if tenant_code:
         tenant = db.session.execute(db.select(Tenant).filter_by(code=tenant_code)).scalar_one_or_none()
@@ -155,6 +156,17 @@ def create_user_by_codes(username: str, password: str | None, *, role: str, tena
     if role == "platform_admin":
         return create_user(username, password, platform_admin=True)
     return create_user(username, password, tenant=tenant, role=role, org_id=org_id, region_code=region_code)
+
+
+def create_tenant(code, name, parent=None, *, actor=None) -> Tenant:
+    """Add a tenant, recorded in its own trail whoever adds it (the platform page, or
+    `flask tenants create`: actor None). Flushes; the caller commits."""
+    tenant = loader.create_tenant(code, name, parent)
+    with tenant_scope(tenant.id):
+        record(actor, "create", "tenant", tenant.code, summary=tenant.name,
+               after={"code": tenant.code, "name": tenant.name, "parent_region": tenant.parent_region})
+        db.session.flush()
+    return tenant
 
 
 def audit_user(user: User, action: str, *, actor=None, before=None, after=None) -> None:

@@ -5,7 +5,6 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
-from portal.audit.services import record
 from portal.auth import services, sessions, twofactor
 from portal.auth.access import login_only, permission, platform_only, public
 from portal.auth.forms import (
@@ -27,7 +26,6 @@ from portal.core.paging import paginate
 from portal.core.text import clean_query
 from portal.extensions import db, limiter
 from portal.i18n import _
-from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
 
 bp = Blueprint("auth", __name__)
@@ -422,16 +420,12 @@ def reset_password(user_id):
 @bp.route("/platform/tenants", methods=["GET", "POST"])
 @platform_only
 def platform_tenants():
-    from portal.tenancy.loader import create_tenant
     form = TenantForm()
     status = 200
     if form.validate_on_submit():
         try:
-            tenant = create_tenant(form.code.data, form.name.data, form.parent.data or None)
-            with tenant_scope(tenant.id):
-                record(g.user, "create", "tenant", tenant.code, summary=tenant.name,
-                       after={"code": tenant.code, "name": tenant.name, "parent_region": tenant.parent_region})
-                db.session.flush()
+            tenant = services.create_tenant(form.code.data, form.name.data, form.parent.data or None,
+                                            actor=g.user)
         except ValidationFailed as exc:
             db.session.rollback()
             for field, message in exc.fields.items():

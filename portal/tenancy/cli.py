@@ -2,10 +2,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
-from portal.tenancy.loader import TenantFileError, create_tenant, sync_folder
+from portal.tenancy.loader import TenantFileError, sync_folder
 from portal.tenancy.models import Tenant
 
 tenants_cli = AppGroup("tenants", help="Counties and districts (tenants).")
@@ -26,21 +25,6 @@ def sync(folder):
         click.echo(f"{code} {_(OUTCOMES[what])} ({what})")
     if not results:
         click.echo(_("没有找到县区文件（*.toml）"))
-
-
-@tenants_cli.command("create")
-@click.option("--code", required=True, help="6-digit region code of the county or district.")
-@click.option("--name", required=True)
-@click.option("--parent", default=None, help="Region code above (city or province); default: the city.")
-def create(code, name, parent):
-    """Add one tenant."""
-    try:
-        tenant = create_tenant(code, name, parent)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message)
-    db.session.commit()
-    click.echo(_("%(c)s %(n)s 已创建（上级地区 %(p)s）", c=tenant.code, n=tenant.name, p=tenant.parent_region))
 
 
 @tenants_cli.command("list")

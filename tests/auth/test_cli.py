@@ -116,3 +116,34 @@ def test_a_token_printed_on_the_command_line_is_recorded_like_one_made_on_the_ac
     assert ("token_created", {"name": "nightly"}) in actions
     assert ("sessions_ended", {"sessions": 0}) in actions
     assert make.app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_tenant_created_on_the_command_line_is_recorded_like_one_made_on_the_platform_page(make):
+    """`flask tenants create` and /platform/tenants go through auth.services.create_tenant."""
+    from portal.audit.models import AuditEntry
+    from tests.conftest import scope
+    runner = make.app.test_cli_runner()
+    result = runner.invoke(args=["tenants", "create", "--code", "320116", "--name", "南京市六合区"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    with scope("320116"):
+        entry = db.session.execute(db.select(AuditEntry).filter_by(object_type="tenant")).scalar_one()
+    assert (entry.action, entry.username, entry.object_id, entry.summary) == ("create", "system", "320116",
+                                                                              "南京市六合区")
+    assert entry.after == {"code": "320116", "name": "南京市六合区", "parent_region": "320100"}
+    assert make.app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_a_refused_tenant_on_the_command_line_records_nothing(make):
+    from portal.audit.models import AuditEntry
+    from portal.tenancy.models import Tenant
+    from tests.conftest import scope
+    runner = make.app.test_cli_runner()
+    result = runner.invoke(args=["tenants", "create", "--code", "320000", "--name", "江苏省"])
+    assert result.exit_code != 0 and "不能是省级代码" in result.output
+    db.session.remove()
+    codes = db.session.execute(db.select(Tenant.code)).scalars().all()
+    assert "320000" not in codes
+    for code in codes:
+        with scope(code):
+            assert db.session.execute(db.select(AuditEntry).filter_by(object_type="tenant")).first() is None
