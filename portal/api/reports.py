@@ -13,7 +13,7 @@ from portal.reports import services
 @bp.answers(200, s.Stats)
 @permission(READ)
 def stats(args):
-    # statistics.md's own parser reads the raw values (the schema has checked their form)
+    # the statistics parser reads the raw values (core.parsing for the day; the schema has checked the form)
     params = services.parse_params(request.args, g.principal)
     return services.tenant_stats(g.principal, **params)
 

@@ -1,6 +1,5 @@
 """Statistics for pages, API and exports: parameter parsing, tenant and region scopes, xlsx."""
 import io
-import re
 from datetime import date
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from flask import current_app
 
 from portal.core import clock
 from portal.core.errors import ValidationFailed
+from portal.core.parsing import parse_date
 from portal.i18n import _
 from portal.orgs import services as orgs
 from portal.core import areas
@@ -21,20 +21,16 @@ from portal.orgs import scope
 # Statistics reach back at most a century from as_of; outside these days the arithmetic has no
 # meaning (and at year 1 it would leave the calendar).
 EARLIEST, LATEST = date(1921, 7, 1), date(2100, 12, 31)
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_as_of(value) -> date:
     """The as_of of a request: today (Asia/Shanghai) when empty; ValidationFailed otherwise."""
-    if not value:
-        return clock.today()
-    text = str(value).strip()
     try:
-        day = date.fromisoformat(text) if _ISO_DAY.fullmatch(text) else None
-    except ValueError:  # 2026-02-30
-        day = None
-    if day is None:
+        day = parse_date(value)
+    except ValueError:  # not a date, or 2026-02-30
         raise ValidationFailed({"as_of": _("日期格式应为YYYY-MM-DD")})
+    if day is None:
+        return clock.today()
     if not EARLIEST <= day <= LATEST:
         raise ValidationFailed({"as_of": _("统计日期应在%(a)s至%(b)s之间", a=EARLIEST.isoformat(), b=LATEST.isoformat())})
     return day

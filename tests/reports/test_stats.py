@@ -76,3 +76,20 @@ def test_upper_reader_sees_region_sum_and_nothing_else(client, make):
     assert r.status_code == 200
     assert client.get("/t/320115/reports/stats").status_code == 404
     db.session.remove()
+
+
+def test_as_of_is_read_by_cores_date_parser_with_the_statistics_answers(client, make):
+    """as_of takes the forms offices type elsewhere (core.parsing); what is not a date, or outside
+    the statistics' range, keeps its own answer on the API and the page."""
+    user = make.user("110105", "viewer")
+    api = {"Authorization": f"Bearer {make.token(user)}"}
+    for typed in ("2026-11-01", "2026/11/1", "2026年11月1日"):
+        body = client.get(f"/api/v1/t/110105/stats?as_of={typed}", headers=api).get_json()
+        assert body["as_of"] == "2026-11-01", typed
+    for typed, message in (("2026-02-30", "日期格式应为YYYY-MM-DD"), ("yesterday", "日期格式应为YYYY-MM-DD"),
+                           ("1900-01-01", "统计日期应在1921-07-01至2100-12-31之间")):
+        bad = client.get(f"/api/v1/t/110105/stats?as_of={typed}", headers=api)
+        assert bad.status_code == 400 and bad.get_json()["error"]["fields"] == {"as_of": message}, typed
+    login(client, user.username)
+    page = client.get("/t/110105/reports/stats?as_of=2026-02-30")
+    assert page.status_code == 400 and "日期格式应为YYYY-MM-DD" in page.get_data(as_text=True)
