@@ -50,7 +50,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         if hasattr(module, "init_app"):
             module.init_app(app)
 
-    from portal.core import headers, mail, web
+    from portal import web
+    from portal.core import headers, mail
     mail.init_app(app)
     web.init_app(app)
     headers.init_app(app)

@@ -1,6 +1,6 @@
 """The API's one description: flask-smorest builds the OpenAPI document from the marshmallow
 schemas that also validate each request (portal/api/schemas/). Errors keep the api.md shape: a
-schema that refuses a request raises ValidationFailed, answered by portal.core.web like any other."""
+schema that refuses a request raises ValidationFailed, answered by portal.web like any other."""
 import copy
 import re
 
@@ -134,7 +134,7 @@ class Api(flask_smorest.Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
-        """portal.core.web answers every error, in the api.md shape, for the whole app."""
+        """portal.web answers every error, in the api.md shape, for the whole app."""
 
     def _register_doc_blueprint(self):
         """The document and the docs page are routes of the API blueprint itself (docs.py)."""

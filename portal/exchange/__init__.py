@@ -1,5 +1,5 @@
 def init_app(app):
-    from portal.core import web
+    from portal import web
     from portal.exchange import jobs, models, notifications  # noqa: F401  (models, job handlers)
     from portal.exchange.panel import member_panel, own_orgs, transfers_out
     from portal.exchange.transfer_stats import completed_by_year

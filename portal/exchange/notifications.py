@@ -100,7 +100,7 @@ def mark_all_read(principal) -> int:
 
 
 def badge(principal) -> dict:
-    """Header counter (registered with portal.core.web.badge_provider)."""
+    """Header counter (registered with portal.web.badge_provider)."""
     from portal.auth.roles import READ
     if principal is None or principal.tenant is None or not principal.can(READ):
         return {}

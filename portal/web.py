@@ -1,5 +1,8 @@
 """Request plumbing shared by every feature: the tenant in the URL, the access check, error
-answers (HTML for pages, the api.md JSON shape for /api/), and the template context."""
+answers (HTML for pages, the api.md JSON shape for /api/), and the template context.
+
+It wires auth and tenancy into the app, so it sits with the app factory above the features, not
+in core (which imports no feature)."""
 from datetime import datetime
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
@@ -9,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.auth.access import Unauthenticated, authorize_request, public
-
+from portal.auth.roles import ROLE_LABELS
 from portal.core import clock, labels
 from portal.core.errors import PortalError
 from portal.extensions import db
@@ -136,7 +139,6 @@ def init_app(app):
 
     @app.context_processor
     def _context():
-        from portal.auth.roles import ROLE_LABELS
         principal = g.get("principal")
         return {"principal": principal, "current_tenant": g.get("tenant"), "role_labels": ROLE_LABELS,
                 "nav_badges": badges(principal), "url_endpoints": app.view_functions}
