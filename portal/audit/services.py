@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from portal.audit import chain
 from portal.audit.models import AuditEntry
-from portal.core.bulk import insert
+from portal.tenancy.bulk import insert
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.context import TenantContextMissing, current_tenant_id, tenant_scope

@@ -8,7 +8,7 @@ import's check and its write hits the index's primary key, and the whole import 
 """
 from portal.audit.services import record_many
 from portal.core import clock, crypto
-from portal.core.bulk import insert
+from portal.tenancy.bulk import insert
 from portal.members import idnumber
 from portal.members.models import ACTIVE, Member, RelationshipHold
 from portal.members.services import FIELDS

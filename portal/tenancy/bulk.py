@@ -5,6 +5,7 @@ import zlib
 from sqlalchemy import JSON
 
 from portal.extensions import db
+from portal.tenancy.scoping import apply_settings
 
 
 def insert(table, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
@@ -14,7 +15,6 @@ def insert(table, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
     statement of 100,000 placeholders."""
     if not rows:
         return []
-    from portal.tenancy.scoping import apply_settings
     apply_settings()  # Core statements on the connection: the RLS settings go out first
     conn = db.session.connection()
     if conn.dialect.name != "postgresql":
