@@ -23,6 +23,7 @@ from portal.core import clock
 from portal.core.errors import NotFound, ValidationFailed
 from portal.core.forms import choices
 from portal.core.paging import paginate
+from portal.core.qr import svg_for
 from portal.core.text import clean_query
 from portal.extensions import db, limiter
 from portal.i18n import _
@@ -202,7 +203,6 @@ def account():
 
 
 def _account_extras() -> dict:
-    from portal.letters.qr import svg_for
     uri = twofactor.pending_uri(g.user)
     here = g.get("user_session")
     listed = [{"created": clock.to_local(r.created_at).strftime("%Y-%m-%d %H:%M"),

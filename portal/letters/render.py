@@ -33,8 +33,8 @@ Common to every kind
     :func:`letter_number` if absent), ``number_plain`` "12", ``prefix`` "朝组", ``year`` int,
     ``issued_on`` date, ``verify_url`` str, ``verify_code`` "K7Q2-9XHD", ``verify_at`` the
     address where the code is typed in (printed beside it), ``qr_svg`` inline SVG markup from
-    :func:`portal.letters.qr.svg_for` (inserted unescaped) or instead ``qr_png``, a PNG data
-    URI from :func:`portal.letters.qr.png_data_uri_for` (a little faster to render). When
+    :func:`portal.core.qr.svg_for` (inserted unescaped) or instead ``qr_png``, a PNG data
+    URI from :func:`portal.core.qr.png_data_uri_for` (a little faster to render). When
     neither is given and ``verify_url`` is, the Renderer builds one (``qr_format``, default
     "png"). ``void`` bool: a large diagonal 作废 watermark on every page.
     ``issuer``: ``name`` (committee, e.g. "中共北京市朝阳区委组织部"), ``address``, ``phone``,
@@ -96,7 +96,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from portal.letters import numerals, qr, svg
+from portal.core import qr
+from portal.letters import numerals, svg
 
 __all__ = ["KINDS", "Renderer", "LetterError", "LetterContextError", "ForbiddenURLError",
            "RestrictedURLFetcher", "merge_open_letter", "letter_number"]

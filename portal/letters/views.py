@@ -13,7 +13,7 @@ from portal.letters import documents, files, services
 from portal.letters.files import letter_filename
 from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetterForm, VoidForm, put_errors
 from portal.letters.models import STATE_LABELS, STATES
-from portal.core import clock
+from portal.core import clock, qr
 from portal.orgs import scope
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
@@ -66,7 +66,6 @@ def show(letter_id):
     letter = services.get(g.principal, letter_id)
     from portal.jobs.queue import get_job
     job = get_job(letter.job_id) if letter.job_id and not letter.rendered else None
-    from portal.letters import qr
     return render_template("letters/pages/show.html", letter=letter, job=job,
                            void_form=VoidForm(formdata=None),
                            verify_url=services.verify.verify_url(letter.token),

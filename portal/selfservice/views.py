@@ -10,7 +10,7 @@ from portal.core.errors import PortalError, ValidationFailed
 from portal.core.paging import page_arg
 from portal.extensions import db, limiter
 from portal.i18n import _, lazy
-from portal.letters import qr
+from portal.core import qr
 from portal.members import services as members
 from portal.selfservice import services
 from portal.selfservice.models import DETAIL_FIELDS, KIND_LABELS, PENDING, STATE_LABELS

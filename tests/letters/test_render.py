@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from portal.letters import qr
+from portal.core import qr
 from portal.letters.render import (KINDS, ForbiddenURLError, LetterContextError, LetterError,
                                    Renderer, letter_number, merge_open_letter)
 

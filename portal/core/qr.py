@@ -1,4 +1,4 @@
-"""QR codes for letters, built offline with segno.
+"""QR codes for letters, the self-service link and the two-factor setup, built offline with segno.
 
 ``svg_for(url)`` returns inline SVG markup (one <svg> element holding a single path, sized by
 CSS through its viewBox) that a print template inserts with ``|safe``. ``png_data_uri_for(url)``
