@@ -5,7 +5,7 @@ from portal.config import Config, check_database_role, check_production, from_en
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 # Feature packages, each with init_app(app) registering its models, blueprints and commands.
-FEATURES = ("tenancy", "auth", "audit", "orgs", "members", "roster", "jobs", "letters", "exchange", "reports",
+FEATURES = ("tenancy", "auth", "audit", "orgs", "admin", "members", "roster", "jobs", "letters", "exchange", "reports",
             "standing", "worklist", "selfservice", "api", "demo", "backup", "keys")
 
 

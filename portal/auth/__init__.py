@@ -1,9 +1,8 @@
 def init_app(app):
     from portal.auth import models  # noqa: F401
-    from portal.auth.cli import tenant_create_command, users_cli
+    from portal.auth.cli import users_cli
     from portal.auth.views import bp
     from portal.extensions import login_manager
-    from portal.tenancy.cli import tenants_cli
 
     @login_manager.user_loader
     def _load(session_id):
@@ -33,4 +32,3 @@ def init_app(app):
     login_manager.login_message = None
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)
-    tenants_cli.add_command(tenant_create_command)

@@ -131,33 +131,6 @@ def create_user(username: str, password: str | None = None, *, tenant=None, role
     return user, password
 
 
-def create_user_by_codes(username: str, password: str | None, *, role: str, tenant_code: str | None = None,
-                         org_code: str | None = None, region_code: str | None = None) -> tuple[User, str]:
-    """create_user with the tenant and organization named by their codes (the command line): a
-    tenant role needs its tenant, a branch secretary their organization in it."""
-    from portal.orgs.models import Organization
-    tenant = None
-    if tenant_code:
-        tenant = db.session.execute(db.select(Tenant).filter_by(code=tenant_code)).scalar_one_or_none()
-        if tenant is None:
-            raise ValidationFailed({"tenant": _("县区 %(c)s 不存在", c=tenant_code)})
-    if role in TENANT_ROLES and tenant is None:
-        raise ValidationFailed({"tenant": _("角色 %(r)s 需要 --tenant 县区代码", r=role)})
-    if role == SECRETARY and not org_code:
-        raise ValidationFailed({"org": _("支部书记需要 --org 所属组织代码")})
-    org_id = None
-    if org_code:
-        if tenant is None:
-            raise ValidationFailed({"org": _("--org 需要同时指定 --tenant")})
-        with tenant_scope(tenant.id):
-            org_id = db.session.execute(db.select(Organization.id).filter_by(code=org_code)).scalar_one_or_none()
-        if org_id is None:
-            raise ValidationFailed({"org": _("县区 %(t)s 中没有组织 %(o)s", t=tenant_code, o=org_code)})
-    if role == "platform_admin":
-        return create_user(username, password, platform_admin=True)
-    return create_user(username, password, tenant=tenant, role=role, org_id=org_id, region_code=region_code)
-
-
 def create_tenant(code, name, parent=None, *, actor=None) -> Tenant:
     """Add a tenant, recorded in its own trail whoever adds it (the platform page, or
     `flask tenants create`: actor None). Flushes; the caller commits."""
@@ -295,24 +268,12 @@ def tenant_grant(tenant, user_id) -> RoleGrant:
     return found
 
 
-def check_org(org_id) -> int | None:
-    """An organization id of the current tenant (for a branch secretary), or None when empty."""
-    if org_id in (None, ""):
-        return None
-    from portal.orgs.models import Organization
-    found = None
-    if re.fullmatch(r"[0-9]{1,11}", str(org_id)):
-        found = db.session.execute(db.select(Organization).filter_by(id=int(org_id))).scalar_one_or_none()
-    if found is None:
-        raise ValidationFailed({"org": _("所属组织不存在")})
-    return found.id
-
-
-def set_tenant_role(principal, grant_: RoleGrant, role: str, org_id=None) -> dict:
-    """Change a user's role in the principal's tenant. Returns the audit before/after."""
+def set_tenant_role(principal, grant_: RoleGrant, role: str, org_id: int | None = None) -> dict:
+    """Change a user's role in the principal's tenant (`org_id`: a checked organization of the
+    tenant, for a branch secretary). Returns the audit before/after."""
     if role not in TENANT_ROLES:
         raise ValidationFailed({"role": _("未知角色")})
-    org_id = check_org(org_id) if role == SECRETARY else None
+    org_id = org_id if role == SECRETARY else None
     if role == SECRETARY and org_id is None:
         raise ValidationFailed({"org": _("支部书记需要指定所属组织")})
     if grant_.user_id == principal.user.id and role != grant_.role:

@@ -147,7 +147,7 @@ def test_reset_password(setup, clean_app):
 
 
 def test_search_and_pagination(make, client):
-    from portal.auth import views
+    from portal.admin import views
     make.user("110105", "tenant_admin", username="admin")
     for i in range(4):
         make.user("110105", "viewer", username=f"viewer{i}")

@@ -41,7 +41,7 @@ EXPECTED = {
     "verify.show": "public", "api.openapi_json": "public", "api.docs": "public",
     "auth.home": "login", "auth.account": "login", "auth.create_token": "login", "auth.revoke_token": "login",
     "auth.logout": "login",
-    "auth.platform_tenants": "platform", "auth.platform_tenant_admin": "platform",
+    "admin.platform_tenants": "platform", "admin.platform_tenant_admin": "platform",
     "exchange.region": "upper", "reports.region": "upper", "api.api_region_exchange": "upper",
     "api.region_stats": "upper",
     "exchange.registry": "registry", "api.api_registry": "registry",
@@ -92,11 +92,11 @@ EXPECTED = {
     # jobs, statistics, users, audit
     "jobs.show": "read", "jobs.status": "read", "api.jobs_get": "read",
     "reports.stats": "read", "api.stats": "read",
-    "auth.users": "manage_users", "auth.reset_password": "manage_users", "auth.set_role": "manage_users",
+    "admin.users": "manage_users", "admin.reset_password": "manage_users", "admin.set_role": "manage_users",
     "audit.index": "audit",
     # Two-step login and sessions: the person's own; ending another user's sessions manages users.
     "auth.login_second_factor": "public", "auth.twofactor_begin": "login", "auth.twofactor_confirm": "login",
-    "auth.twofactor_disable": "login", "auth.end_other_sessions": "login", "auth.end_sessions": "manage_users",
+    "auth.twofactor_disable": "login", "auth.end_other_sessions": "login", "admin.end_sessions": "manage_users",
     # Background jobs: a tenant's own list; queues and failed jobs for the platform.
     "jobs.index": "read", "platform_jobs.platform_index": "platform", "platform_jobs.platform_retry": "platform",
     # The work list.

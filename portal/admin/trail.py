@@ -1,3 +1,4 @@
+"""The audit trail page of a tenant (tenant admin): the entries audit.services records."""
 from flask import Blueprint, render_template, request
 
 from portal.core.paging import page_arg
