@@ -6,7 +6,7 @@ API and background jobs alike. They flush but do not commit: the caller owns the
 import re
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import diff, record
@@ -193,6 +193,14 @@ def clean(data: dict, *, partial: bool = False, current: Member | None = None, f
 
 
 # ---- access within the tenant ----
+
+def member_counts() -> dict[int, int]:
+    """Active members per organization id, in the current tenant (the organizations' pages, through
+    orgs.services.member_counts)."""
+    rows = db.session.execute(db.select(Member.org_id, func.count()).filter(Member.status == ACTIVE)
+                              .group_by(Member.org_id)).all()
+    return {org_id: n for org_id, n in rows}
+
 
 def _check_org_allowed(principal, org: Organization) -> None:
     limit = scope.limit(principal)

@@ -107,12 +107,19 @@ def get_visible(principal, code: str) -> Organization:
     return org
 
 
+_member_counter = None
+
+
+def register_member_counter(fn):
+    """The register supplies fn() -> {org id: active members}: members sit above orgs."""
+    global _member_counter
+    _member_counter = fn
+    return fn
+
+
 def member_counts() -> dict[int, int]:
     """Active members per organization id, in the current tenant."""
-    from portal.members.models import ACTIVE, Member  # late: members depends on orgs
-    rows = db.session.execute(db.select(Member.org_id, func.count()).filter(Member.status == ACTIVE)
-                              .group_by(Member.org_id)).all()
-    return {org_id: n for org_id, n in rows}
+    return _member_counter() if _member_counter else {}
 
 
 def ordered(orgs: list[Organization]) -> list[Organization]:
