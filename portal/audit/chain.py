@@ -14,7 +14,11 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.audit.models import AuditEntry, AuditHead
 from portal.extensions import db
+from portal.tenancy.context import tenant_scope
+from portal.tenancy.models import Tenant
+from portal.tenancy.scoping import apply_settings
 
 
 @lru_cache(maxsize=8)
@@ -47,8 +51,6 @@ def seal(secret: bytes, tenant_id: int, seq: int, last_hash: str) -> str:
 def reserve(entry, n: int = 1) -> tuple[int, str]:
     """Lock the head of the entry's tenant chain (created if missing) and return its seq and
     last hash; the caller then links its entries and moves the head on with `close`."""
-    from portal.audit.models import AuditHead
-    from portal.tenancy.scoping import apply_settings
     heads = AuditHead.__table__
     apply_settings()  # Core statements below bypass the session events that write the RLS settings
     conn = db.session.connection()
@@ -64,7 +66,6 @@ def reserve(entry, n: int = 1) -> tuple[int, str]:
 
 
 def close(tenant_id: int, seq: int, last_hash: str) -> None:
-    from portal.audit.models import AuditHead
     heads = AuditHead.__table__
     db.session.connection().execute(heads.update().where(heads.c.tenant_id == tenant_id).values(
         seq=seq, last_hash=last_hash, seal=seal(key(), tenant_id, seq, last_hash)))
@@ -126,9 +127,6 @@ def verify_tenant(tenant_id: int, rows: list, head, secret: bytes) -> Problem | 
 
 def verify(tenant_ids: list[int] | None = None) -> list[Problem]:
     """Check every tenant's chain (or the given ones); at most one problem (the first) per tenant."""
-    from portal.audit.models import AuditEntry, AuditHead
-    from portal.tenancy.context import tenant_scope
-    from portal.tenancy.models import Tenant
     secret = key()
     problems = []
     if tenant_ids is None:

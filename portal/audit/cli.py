@@ -1,8 +1,10 @@
 import click
 from flask.cli import AppGroup
 
+from portal.audit import chain
 from portal.extensions import db
 from portal.i18n import _, lazy
+from portal.tenancy.models import Tenant
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
@@ -18,8 +20,6 @@ KIND_TEXT = {
 @click.option("--tenant", "tenant_code", default=None, help="Only this tenant's trail.")
 def verify(tenant_code):
     """Check the hash chain of the audit trail; exit 1 at the first altered, inserted or deleted entry."""
-    from portal.audit import chain
-    from portal.tenancy.models import Tenant
     tenants = {t.id: t for t in db.session.execute(db.select(Tenant)).scalars()}
     ids = None
     if tenant_code:
