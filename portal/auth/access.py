@@ -12,10 +12,11 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from portal.auth.roles import TENANT_ROLES, UPPER_READER, allows
+from portal.auth.services import user_for_token
 from portal.core.errors import Forbidden, NotFound
 from portal.extensions import db
 from portal.tenancy.context import enter_request_tenant
-from portal.tenancy.models import Tenant
+from portal.tenancy.models import Tenant, region_matches, region_prefix
 
 PUBLIC = "public"
 LOGIN = "login"
@@ -82,7 +83,6 @@ def _resolve_user():
         # The API takes bearer tokens only: a browser session must not drive it (no CSRF there).
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            from portal.auth.services import user_for_token
             # Reads never write: a token's last use is recorded by the requests that change data.
             return user_for_token(header[7:].strip(), record_use=request.method not in ("GET", "HEAD", "OPTIONS"))
         return None
@@ -131,7 +131,6 @@ def authorize_request():
 def region_tenants(user, region: str) -> list[Tenant]:
     """The tenants under `region` that `user` may read aggregates of (an upper_reader grant whose
     region covers it); NotFound otherwise, so a stranger learns nothing."""
-    from portal.tenancy.models import region_matches, region_prefix
     try:
         prefix = region_prefix(region)
     except ValueError:

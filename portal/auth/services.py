@@ -15,7 +15,7 @@ from portal.auth import sessions, twofactor
 from portal.auth.models import ApiToken, RoleGrant, User
 from portal.auth.roles import ALL_ROLES, SECRETARY, TENANT_ROLES, UPPER_READER
 from portal.core import clock
-from portal.core.errors import ValidationFailed
+from portal.core.errors import NotFound, ValidationFailed
 from portal.core.text import storable
 from portal.extensions import db
 from portal.i18n import _
@@ -256,7 +256,6 @@ def random_password() -> str:
 
 def tenant_grant(tenant, user_id) -> RoleGrant:
     """The grant of `user_id` in `tenant`; NotFound when the user has no role there."""
-    from portal.core.errors import NotFound
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
