@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.i18n import _
+from portal.tenancy import citus
 from portal.tenancy.loader import TenantFileError, sync_folder
 from portal.tenancy.models import Tenant
 
@@ -38,7 +39,6 @@ def list_():
 @tenants_cli.command("distribute")
 def distribute():
     """On a Citus coordinator: make every table a reference table or distribute it (docs/scaling.md)."""
-    from portal.tenancy import citus
     with db.engine.begin() as conn:
         if not citus.is_citus(conn):
             raise click.ClickException(_("数据库未安装 Citus 扩展，无需分布"))

@@ -3,8 +3,10 @@ import re
 import tomllib
 from pathlib import Path
 
+from portal.core.errors import ValidationFailed
 from portal.extensions import db
-from portal.tenancy.models import Tenant
+from portal.i18n import _
+from portal.tenancy.models import Tenant, region_matches
 
 FIELDS = ("name", "province", "city", "parent_region", "committee", "letter_prefix", "letter_numbers",
           "letter_validity_days", "reply_deadline_days", "lost_contact_months", "self_service_days",
@@ -26,7 +28,6 @@ DAY_LIMITS = {"letter_validity_days": (1, 90, 30), "reply_deadline_days": (1, 90
 
 def read_tenant_file(path: Path) -> dict:
     """One tenant file, checked. Raises TenantFileError naming the file and the field."""
-    from portal.i18n import _
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -75,9 +76,6 @@ def default_parent(code: str) -> str:
 def validate_new_tenant(code, name, parent=None) -> dict:
     """Check the fields of a tenant to add (CLI and platform page share these rules).
     Returns the cleaned values; raises ValidationFailed naming each bad field in Chinese."""
-    from portal.core.errors import ValidationFailed
-    from portal.i18n import _
-    from portal.tenancy.models import region_matches
 
     def text(value):
         return value.strip() if isinstance(value, str) else ""
@@ -114,7 +112,6 @@ def create_tenant(code, name, parent=None) -> Tenant:
 
 def sync_folder(folder: str | Path) -> list[tuple[str, str]]:
     """Returns (code, 'created'|'updated'|'unchanged') per file; commits once."""
-    from portal.i18n import _
     results = []
     folder = Path(folder)
     if not folder.is_dir():

@@ -1,3 +1,5 @@
+from portal.extensions import db
+from portal.tenancy.scoping import TenantScoped
 """Where each table lives when the database is distributed (Citus), read from the metadata.
 
 - Tenant-owned tables (TenantScoped) are distributed by `tenant_id` and colocated, so everything
@@ -15,8 +17,6 @@ REFERENCE = "reference"
 
 def distribution_column(table) -> str | None:
     """The column a table is distributed by, or None for a reference table."""
-    from portal.extensions import db
-    from portal.tenancy.scoping import TenantScoped
     if "distribute_by" in table.info:
         return table.info["distribute_by"]
     for mapper in db.Model.registry.mappers:

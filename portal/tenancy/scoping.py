@@ -4,6 +4,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_l
 from sqlalchemy.sql import util as sql_util
 from sqlalchemy.sql.elements import TextClause
 
+from portal.extensions import db
 from portal.tenancy.context import (
     CROSS,
     TenantContextMissing,
@@ -41,7 +42,6 @@ class TenantScoped:
 
 
 def _scoped_tables() -> set:
-    from portal.extensions import db
     return {mapper.local_table.name for mapper in db.Model.registry.mappers
             if issubclass(mapper.class_, TenantScoped)}
 
@@ -164,7 +164,6 @@ def write_settings(connection, settings: dict) -> None:
 
 
 def apply_settings() -> None:
-    from portal.extensions import db
     _apply(db.session())
 
 
