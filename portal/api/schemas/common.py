@@ -3,6 +3,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.api.util import MAX_PAGE, MAX_PER_PAGE
+from portal.core.parsing import parse_date
+from portal.i18n import _
 
 
 def needed(field):
@@ -88,8 +90,6 @@ class Day(fields.Field):
     """A date as offices write it (YYYY-MM-DD, also YYYY/M/D, YYYY年M月D日), 1900–2999."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from portal.core.parsing import parse_date
-        from portal.i18n import _
         if not isinstance(value, str):
             raise ma.ValidationError(_("日期格式应为YYYY-MM-DD"))
         try:
@@ -125,7 +125,6 @@ class Ref(fields.Field):
     """A row named by its id: an integer, or its digits as text (as a page's form sends it)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from portal.i18n import _
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ma.ValidationError(_("编号无效"))
         return value

@@ -3,6 +3,7 @@ from marshmallow import fields
 
 from portal.api.schemas.common import Out, AsOfQuery, Schema, out_date, out_text, page_of, strict_bool, \
     strict_int, text, typed
+from portal.members.services import FIELDS
 
 _DESCRIBED = {
     "sex": "男/女", "direction": "流出/流入 (outgoing/incoming accepted)", "org": "an organization's code",
@@ -14,7 +15,6 @@ _REQUIRED = ("name", "sex", "id_number", "education", "joined_on", "org", "direc
 
 
 def _member_fields(make):
-    from portal.members.services import FIELDS
     return {name: make(name) for name in FIELDS}
 
 
