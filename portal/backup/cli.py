@@ -3,6 +3,7 @@ import os
 
 import click
 
+from portal.audit import chain
 from portal.backup import archive, tenant_data
 
 
@@ -45,7 +46,6 @@ def export_command(code, file, passphrase_file):
               help="Read the passphrase (or use a key file's bytes) instead of prompting.")
 def import_command(file, passphrase_file):
     """Restore a tenant archive into a database that does not have that tenant."""
-    from portal.audit import chain
     secret = _passphrase(passphrase_file, confirm=False)
     with open(file, "rb") as f:
         data = f.read()

@@ -21,6 +21,7 @@ from portal.core import clock, crypto
 from portal.core.crypto import SealedBytes
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant
 from portal.tenancy.scoping import apply_settings
 
 FORMAT = 1
@@ -82,7 +83,6 @@ def _select(conn, table: sa.Table, where) -> dict:
 
 def export_tenant(code: str) -> tuple[bytes, dict]:
     """The archive's payload (JSON) and the count of rows per table."""
-    from portal.tenancy.models import Tenant
     tenant = db.session.execute(sa.select(Tenant.id, Tenant.code, Tenant.name).filter_by(code=code)).one_or_none()
     if tenant is None:
         raise RestoreRefused(f"no tenant with the code {code}")
