@@ -8,6 +8,7 @@ tenant whose committee signs it, inside the caller's transaction.
 from dataclasses import dataclass
 from datetime import date
 
+from portal.exchange.models import SCOPE_ALL
 from portal.extensions import db
 from portal.letters import services as letters
 from portal.letters.models import Letter
@@ -123,7 +124,6 @@ def issuer_of(tenant_id: int, letter_id: int | None) -> str:
 def agreement_context(agreement, covered: list[dict]) -> dict:
     def side(org, name, phone):
         return {"name": org.name, "contact_name": name, "contact_phone": phone}
-    from portal.exchange.models import SCOPE_ALL
     return {"agreement": {
         "number": agreement.number,
         "origin_org": side(agreement.origin_org, agreement.origin_contact_name, agreement.origin_contact_phone),

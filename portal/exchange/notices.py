@@ -16,6 +16,7 @@ from portal.exchange.notifications import notify
 from portal.exchange.shared import flushing, load, visible
 from portal.extensions import db
 from portal.i18n import _
+from portal.standing.services import org_life_from_attendance
 from portal.tenancy.context import cross_tenant
 from portal.core import clock
 
@@ -95,7 +96,6 @@ def record_attendance(principal, agreement_id, data: dict) -> Attendance:
         db.session.add(row)
         db.session.flush()
         # Attendance the host records is the member's organizational life on the origin's register.
-        from portal.standing.services import org_life_from_attendance
         org_life_from_attendance(row, a)
         db.session.flush()
         record(principal.user, "attendance", "agreement", a.id, summary=member["name"],

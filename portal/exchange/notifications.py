@@ -3,6 +3,8 @@ message goes out by email from a background job (enqueued after the step commits
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import func, or_
 
+from portal.auth.models import RoleGrant, User
+from portal.auth.roles import EXCHANGE, READ, allows
 from portal.extensions import db
 from portal.exchange.models import NOTIFICATION_KINDS, Notification
 from portal.exchange.shared import flushing, subtree_ids
@@ -10,6 +12,7 @@ from portal.i18n import _
 from portal.jobs.queue import enqueue, handler
 from portal.core import clock, mail
 from portal.orgs import scope
+from portal.orgs.models import Organization
 
 _PENDING = "exchange_pending_emails"
 
@@ -101,7 +104,6 @@ def mark_all_read(principal) -> int:
 
 def badge(principal) -> dict:
     """Header counter (registered with portal.web.badge_provider)."""
-    from portal.auth.roles import READ
     if principal is None or principal.tenant is None or not principal.can(READ):
         return {}
     return {"notifications": unread_count(principal)}
@@ -118,9 +120,6 @@ def to_dict(note: Notification) -> dict:
 
 def recipients(tenant_id: int, org_id: int | None) -> list[str]:
     """Email addresses of the users of the tenant who act in the exchange for this organization."""
-    from portal.auth.models import RoleGrant, User
-    from portal.auth.roles import EXCHANGE, allows
-    from portal.orgs.models import Organization
     grants = db.session.execute(db.select(RoleGrant).filter(RoleGrant.tenant_id == tenant_id)).scalars().all()
     target = db.session.get(Organization, org_id) if org_id else None
     out = []

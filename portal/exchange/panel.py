@@ -10,6 +10,7 @@ from portal.exchange.models import (COMPLETED, SCOPE_ALL, Agreement, AgreementMe
                                     Transfer)
 from portal.exchange.shared import in_register, visible
 from portal.extensions import db
+from portal.members import services as members
 from portal.members.models import ACTIVE, Member
 from portal.tenancy.context import cross_tenant
 
@@ -84,7 +85,6 @@ def transfers_out(rows) -> dict:
 
 def own_orgs():
     """Template global: the current principal's organizations (a secretary: their subtree)."""
-    from portal.members import services as members
     principal = g.get("principal")
     if principal is None or principal.tenant is None:
         return []

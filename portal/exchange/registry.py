@@ -13,6 +13,8 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
 from portal.members import services as members
+from portal.members.models import Member
+from portal.members.services import hold_of
 from portal.orgs.models import KINDS, ROLE_LABELS, ROLES, Organization
 from portal.exchange.shared import in_register
 from portal.tenancy.context import cross_tenant
@@ -147,8 +149,6 @@ def lookup(id_number, *, user, tenant_ids, via: str = "lookup") -> dict:
 def holder_member(id_hash: str | list[str]):
     """The member row that holds an ID number's relationship, read across tenants, or None (given
     the number's hashes under each key, it is found during a key rotation too)."""
-    from portal.members.models import Member
-    from portal.members.services import hold_of
     with cross_tenant():
         hold = hold_of(id_hash)
     if hold is None:

@@ -36,6 +36,7 @@ from portal.members import services as members
 from portal.members.models import ACTIVE, TRANSFERRED, Member
 from portal.members.rules import full_years
 from portal.orgs.models import Organization
+from portal.standing.services import follow_register
 from portal.tenancy.context import cross_tenant
 from portal.tenancy.models import Tenant
 from portal.orgs import scope
@@ -430,7 +431,6 @@ def arrive(principal, transfer_id, data: dict | None = None) -> Transfer:
         db.session.flush()
         members.claim_hold(new)
         # The copied dues month and certificate number become the receiver's records.
-        from portal.standing.services import follow_register
         follow_register(new, principal.user)
         record(principal.user, action, "member", new.id, before={"from_member_id": old.id},
                after={**members.snapshot(new), "from_org": from_org_name}, summary=new.name,
