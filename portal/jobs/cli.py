@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.i18n import _
+from portal.jobs import dispatcher, queue, schedule
 
 rq_cli = AppGroup("rq", help="Background jobs (rq).")
 
@@ -23,7 +24,6 @@ def worker(burst, queues, no_dispatcher):
     """Run an rq worker with the app loaded once (letters first, then the rest)."""
     from rq import Queue, SimpleWorker
 
-    from portal.jobs import dispatcher, queue
     _require_redis()
     conn = queue.redis_connection()
     # Send what waited while no worker (or no Redis) was there, before taking jobs.
@@ -46,7 +46,6 @@ def scheduler():
     """rq's cron scheduler: the daily sweep at SWEEP_AT (Asia/Shanghai), plus the outbox dispatcher."""
     from rq.cron import CronScheduler
 
-    from portal.jobs import dispatcher, queue, schedule
     _require_redis()
     schedule.use_local_zone()
     cron_line = schedule.cron_line(current_app.config.get("SWEEP_AT", "02:30"))
@@ -65,7 +64,6 @@ def scheduler():
 @rq_cli.command("dispatch")
 def dispatch():
     """One dispatcher round: send the outbox, queue again jobs left running by a dead worker."""
-    from portal.jobs import dispatcher
     _require_redis()
     result = dispatcher.tick()
     click.echo(f"sent: {result['sent']}, requeued: {result['requeued']}")

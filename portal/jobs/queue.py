@@ -26,7 +26,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session
 
 from portal.core import clock
-from portal.core.errors import PortalError
+from portal.core.errors import Conflict, NotFound, PortalError
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, OutboxEntry
@@ -250,7 +250,6 @@ def requeue_stale() -> int:
 
 def retry(job_id: str) -> Job:
     """A platform admin sends a failed job again (fresh attempts)."""
-    from portal.core.errors import Conflict, NotFound
     with cross_tenant():
         job = db.session.execute(db.select(Job).where(Job.id == job_id).with_for_update()).scalar_one_or_none()
         if job is None:
