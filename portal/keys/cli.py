@@ -4,6 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal.core import crypto
+from portal.keys import rotate
 
 keys_cli = AppGroup("keys", help="The field-encryption key.")
 
@@ -12,7 +13,6 @@ keys_cli = AppGroup("keys", help="The field-encryption key.")
 @click.option("--quiet", is_flag=True, help="Print the totals only.")
 def rotate_command(quiet):
     """Move every encrypted value to FIELD_KEY from FIELD_KEY_PREVIOUS, in batches, while serving."""
-    from portal.keys import rotate
     if not crypto.previous_keys():
         raise click.ClickException("FIELD_KEY_PREVIOUS is not set: set FIELD_KEY to the new key and "
                                    "FIELD_KEY_PREVIOUS to the old one (web and workers too), then run this")

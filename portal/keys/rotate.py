@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from portal.core import crypto
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from portal.tenancy.models import Tenant
 
 BATCH = 200
 
@@ -46,7 +47,6 @@ def _table(name: str, column: str, binary: bool) -> sa.Table:
 
 
 def _tenant_ids() -> list[int]:
-    from portal.tenancy.models import Tenant
     return list(db.session.execute(sa.select(Tenant.id).order_by(Tenant.id)).scalars())
 
 
