@@ -4,6 +4,7 @@ outgoing members (致流动党员的一封信), merged per member. Each builds t
 from the member and issues it through services.issue / issue_many."""
 from datetime import date, timedelta
 
+from portal.audit.services import record
 from portal.core.errors import Conflict, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.extensions import db
@@ -11,7 +12,17 @@ from portal.i18n import _
 from portal.letters import services
 from portal.letters.models import ACTIVITY_CARD, CERTIFICATE_LETTER, OPEN_LETTER, VALID, Letter, LetterBatch
 from portal.core import clock
+from portal.letters.render import merge_open_letter
+from portal.members import services as members
+from portal.members.models import Member
+from portal.members.rules import full_years
+from portal.members.services import id_number_of
 from portal.orgs import scope
+from portal.orgs import services as orgs
+from portal.orgs.models import ISSUING_KINDS, Organization
+from portal.standing import services as standing
+from portal.tenancy.context import current_tenant_id
+from portal.tenancy.models import Tenant
 
 CERTIFICATE_MAX_DAYS = 183      # away six months or less
 CHECK_YEARS = 5                 # rows of 年度查验 printed on a new card
@@ -41,7 +52,6 @@ def _dues_date(paid_through: str) -> date | None:
 def issuer_for(org, tenant) -> dict:
     """The issuing committee: the nearest 基层党委 above (or at) the member's organization, else the
     tenant's organization department (which alone has a seal image on file)."""
-    from portal.orgs.models import ISSUING_KINDS, Organization
     if org is not None:
         ids = [int(x) for x in org.path.strip("/").split("/") if x.isdigit()]
         committees = db.session.execute(db.select(Organization).filter(
@@ -56,8 +66,6 @@ def issuer_for(org, tenant) -> dict:
 
 def member_context(member, today: date | None = None) -> dict:
     """The member as the print templates take it (whole ID number: the national forms print it)."""
-    from portal.members.rules import full_years
-    from portal.members.services import id_number_of
     today = today or clock.today()
     org_name = member.org.name if member.org else ""
     return {
@@ -77,8 +85,6 @@ def _check_may_issue(principal, member) -> None:
 
 
 def _tenant(principal):
-    from portal.tenancy.models import Tenant
-    from portal.tenancy.context import current_tenant_id
     return principal.tenant or db.session.get(Tenant, current_tenant_id())
 
 
@@ -138,7 +144,6 @@ def valid_card(member) -> Letter | None:
 def issue_activity_card(principal, member) -> Letter:
     """流动党员活动证: the card number comes from the tenant's sequence and is written on the member
     (certificate_no). One valid card per member: void the old one to issue a new one."""
-    from portal.standing import services as standing
     _check_may_issue(principal, member)
     current = valid_card(member)
     if current is not None:
@@ -163,8 +168,6 @@ def issue_activity_card(principal, member) -> Letter:
 
 def card_voided(actor, letter: Letter) -> None:
     """A voided card number is taken off the member."""
-    from portal.members.models import Member
-    from portal.standing import services as standing
     member = db.session.get(Member, letter.subject_id) if letter.subject_id else None
     if member is not None:
         standing.certificate_voided(member, letter.number)
@@ -195,10 +198,6 @@ def clean_open_letter(data: dict) -> dict:
 
 def open_letter_recipients(principal, org_ref: str = ""):
     """Active outgoing members (of an organization's subtree, or all the principal may see)."""
-    from portal.members import services as members
-    from portal.members.models import Member
-    from portal.orgs import services as orgs
-    from portal.orgs.models import Organization
     query = members.scoped_query(principal).filter(Member.direction == "流出")
     org = None
     if org_ref:
@@ -217,8 +216,6 @@ def start_open_letter(principal, data: dict) -> LetterBatch:
     """Issue the open letter to every outgoing member (of an organization), merged per member with
     render.merge_open_letter (plain substitution, never a template), as one batch. The caller
     commits, then calls services.dispatch_batch."""
-    from portal.audit.services import record
-    from portal.letters.render import merge_open_letter
     principal.require("letters")
     values = clean_open_letter(data or {})
     org, query = open_letter_recipients(principal, values["org"])

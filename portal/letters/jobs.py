@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from portal.core import clock
+from portal.core.errors import PortalError
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs.queue import handler, progress
@@ -104,7 +105,6 @@ def batch_job(job, batch_id=None):
 
 def _lay_out(r, letter: Letter, tenant: Tenant):
     """(laid-out document, its PDF or None when the stored one is still good) of one letter."""
-    from portal.core.errors import PortalError
     try:
         context = services.render_context(letter, tenant)
         with services._render_lock:

@@ -17,6 +17,7 @@ import re
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
+from portal.i18n import _
 from portal.letters.models import LetterSequence
 from portal.letters.render import letter_number
 
@@ -108,7 +109,6 @@ def check_formats(forms) -> dict:
     """A tenant's `[letter_numbers]`: kind -> form. Returns them cleaned; raises ValueError with a
     Chinese message when a kind is unknown, a form lacks {n}, uses another field, or two kinds
     would print alike (each counts from 1, so the form is what tells them apart)."""
-    from portal.i18n import _
     if forms is None:
         return {}
     if not isinstance(forms, dict):

@@ -22,15 +22,22 @@ from sqlalchemy import or_
 from portal.audit.services import record
 from portal.core import crypto
 from portal.core.errors import Conflict, NotFound, ValidationFailed
+from portal.core.parsing import parse_date
 from portal.extensions import db
 from portal.i18n import _
-from portal.letters import numbering, verify
+from portal.jobs.queue import enqueue, get_job, schedule
+from portal.jobs.queue import runs_inline as inline
+from portal.letters import documents, numbering, verify
 from portal.letters.models import (ACTIVITY_CARD, AGREEMENT, KIND_LABELS, KINDS, OVERDUE, STATES, USED,
                                    VALID, VOID, Letter, LetterBatch)
-from portal.tenancy.context import current_tenant_id
+from portal.letters.render import LetterError, Renderer
+from portal.orgs.models import Organization
+from portal.tenancy.context import cross_tenant, current_tenant_id
+from portal.tenancy.loader import tenant_asset
 from portal.tenancy.models import Tenant
 from portal.core import clock
 from portal.orgs import scope
+from portal.orgs import services as orgs
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +107,6 @@ def tenant_issuer(tenant: Tenant) -> dict:
 
 
 def _resolve_issuer(issuer: dict | None, tenant: Tenant) -> dict:
-    from portal.tenancy.loader import tenant_asset
     out = dict(issuer or tenant_issuer(tenant))
     seal = out.pop("seal", "")
     if not out.get("seal_path"):
@@ -116,7 +122,6 @@ _render_lock = threading.RLock()
 
 def renderer():
     """The application's Renderer (one per tenants folder), built on first use."""
-    from portal.letters.render import Renderer
     app = current_app._get_current_object()
     cache = app.extensions.setdefault("letters_renderers", {})
     key = str(app.config["TENANTS_DIR"])
@@ -182,7 +187,6 @@ def render_letter(letter: Letter) -> bytes:
 
 
 def _render_bytes(letter: Letter) -> bytes:
-    from portal.letters.render import LetterError
     tenant = _tenant_of(letter)
     ctx = render_context(letter, tenant)
     r = renderer()
@@ -218,13 +222,11 @@ def pdf_bytes(letter: Letter) -> bytes:
 # ---------------------------------------------------------------- background rendering
 
 def runs_inline() -> bool:
-    from portal.jobs.queue import runs_inline as inline
     return inline()
 
 
 def schedule_job(kind: str, params: dict, *, total: int = 0, user_id: int | None = None):
     """A job written in the caller's transaction (with its outbox entry) and sent to rq once it commits."""
-    from portal.jobs.queue import schedule
     return schedule(kind, current_tenant_id(), params=params, total=total, user_id=user_id)
 
 
@@ -255,7 +257,6 @@ def render_later(letters: list[Letter], actor=None, *, force: bool = False, stri
 # ---------------------------------------------------------------- issuing
 
 def _unique_short_code() -> str:
-    from portal.tenancy.context import cross_tenant
     for _attempt in range(20):
         code = verify.new_short_code()
         with cross_tenant():
@@ -384,7 +385,6 @@ def void(actor, letter, reason: str = "") -> None:
     fresh.void_reason = reason
     fresh.voided_at = clock.utcnow()
     if fresh.kind == ACTIVITY_CARD and fresh.subject_type == "member":
-        from portal.letters import documents
         documents.card_voided(actor, fresh)
     record(actor, "void", "letter", fresh.id, before={"state": before},
            after={"state": VOID, "reason": reason},
@@ -427,8 +427,6 @@ def scoped_query(principal):
     query = db.select(Letter)
     limit = scope.limit(principal)
     if limit is not None:
-        from portal.orgs import services as orgs
-        from portal.orgs.models import Organization
         sub = db.select(Organization.id).filter(orgs.subtree_filter(Organization.path, limit))
         query = query.filter(Letter.org_id.in_(sub))
     return query
@@ -453,7 +451,6 @@ def get(principal, letter_id) -> Letter:
 
 def search(principal, *, kind: str = "", state: str = "", on=None, q: str = "", subject: str = ""):
     """Filtered letters, newest first; raises ValidationFailed on bad filters."""
-    from portal.core.parsing import parse_date
     query = scoped_query(principal)
     errors = {}
     if kind:
@@ -583,7 +580,6 @@ def letters_by_ids(ids) -> list[Letter]:
 def start_day_batch(principal, on, kind: str = "") -> LetterBatch:
     """All letters issued on a day (not void) in one printable PDF. The caller commits, then calls
     dispatch_batch."""
-    from portal.core.parsing import parse_date
     principal.require("letters")
     try:
         day = parse_date(plain(on) if isinstance(on, str) else on)
@@ -612,7 +608,6 @@ def start_day_batch(principal, on, kind: str = "") -> LetterBatch:
 
 def dispatch_batch(batch: LetterBatch, user_id: int | None = None):
     """Start the batch's job (commits; inline without Redis). Call after committing the batch."""
-    from portal.jobs.queue import enqueue
     job = enqueue("letters.batch", batch.tenant_id, params={"batch_id": batch.id}, user_id=user_id,
                   total=batch.count)
     batch.job_id = job.id
@@ -621,5 +616,4 @@ def dispatch_batch(batch: LetterBatch, user_id: int | None = None):
 
 
 def batch_job(batch: LetterBatch):
-    from portal.jobs.queue import get_job
     return get_job(batch.job_id) if batch.job_id else None

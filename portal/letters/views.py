@@ -9,12 +9,16 @@ from portal.auth.roles import LETTERS
 from portal.core.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
+from portal.jobs.queue import get_job
 from portal.letters import documents, files, services
 from portal.letters.files import letter_filename
 from portal.letters.forms import CertificateLetterForm, DayBatchForm, OpenLetterForm, VoidForm, put_errors
 from portal.letters.models import STATE_LABELS, STATES
 from portal.core import clock, qr
+from portal.letters.render import merge_open_letter
+from portal.members import services as members
 from portal.orgs import scope
+from portal.orgs import services as orgs
 
 bp = Blueprint("letters", __name__, url_prefix="/t/<tenant>/letters")
 
@@ -28,7 +32,6 @@ def member_letters(member, limit: int = 10):
 
 
 def _get_member(member_id):
-    from portal.members import services as members
     if services.as_id(member_id) is None:
         raise NotFound(_("党员不存在"))
     return members.get(g.principal, member_id)
@@ -64,7 +67,6 @@ def index():
 @permission(LETTERS)
 def show(letter_id):
     letter = services.get(g.principal, letter_id)
-    from portal.jobs.queue import get_job
     job = get_job(letter.job_id) if letter.job_id and not letter.rendered else None
     return render_template("letters/pages/show.html", letter=letter, job=job,
                            void_form=VoidForm(formdata=None),
@@ -152,7 +154,6 @@ def activity_card(member_id):
 # ---------------------------------------------------------------- batches
 
 def _org_choices():
-    from portal.orgs import services as orgs
     limit = scope.limit(g.principal)
     choices = [] if limit else [("", _("本县区全部流出党员"))]
     for org in orgs.tree(limit_to=limit):
@@ -163,7 +164,6 @@ def _org_choices():
 @bp.route("/open-letter", methods=["GET", "POST"])
 @permission(LETTERS)
 def open_letter():
-    from portal.letters.render import merge_open_letter
     form = OpenLetterForm(body=documents.DEFAULT_OPEN_LETTER) if request.method == "GET" else OpenLetterForm()
     form.org.choices = _org_choices()
     preview = None
