@@ -10,6 +10,8 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import diff, record
+from portal.auth.models import User
+from portal.auth.roles import EDIT_REGISTER, READ_ID
 from portal.core import clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, PortalError, ValidationFailed
 from portal.core.parsing import parse_date, parse_month
@@ -485,7 +487,6 @@ def contact_to_dict(contact: Contact, names: dict | None = None) -> dict:
 
 def recorder_names(rows) -> dict:
     """Display names of the users who recorded these rows (one query for a page of them)."""
-    from portal.auth.models import User
     ids = {r.recorded_by for r in rows if r.recorded_by}
     if not ids:
         return {}
@@ -558,7 +559,6 @@ def search(principal, *, q: str = "", direction: str = "", org: str = "", contac
 
 
 def may_see_id(principal) -> bool:
-    from portal.auth.roles import READ_ID
     return principal.can(READ_ID)
 
 
@@ -588,6 +588,5 @@ def to_dict(member: Member, *, reveal_id: bool = False) -> dict:
 
 
 def ensure_can_edit(principal, member: Member) -> None:
-    from portal.auth.roles import EDIT_REGISTER
     if not principal.can(EDIT_REGISTER):
         raise Forbidden(_("您的角色无权修改台账"))
