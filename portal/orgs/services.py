@@ -13,7 +13,7 @@ from portal.core.text import clean_query, storable
 from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import KINDS, ROLES, Organization
-from portal.tenancy.context import current_tenant_id
+from portal.tenancy.context import cross_tenant, current_tenant_id
 from portal.tenancy.models import Tenant
 from portal.orgs import scope
 
@@ -228,7 +228,6 @@ def _clean(data: dict, *, partial: bool) -> dict:
 
 
 def _next_code(tenant: Tenant) -> str:
-    from portal.tenancy.context import cross_tenant
     count = db.session.execute(db.select(func.count()).select_from(Organization)).scalar_one()
     n = count + 1
     while True:
@@ -244,7 +243,6 @@ def _check_code(tenant: Tenant, code) -> str:
     code = code.strip() if isinstance(code, str) else ""
     if not re.fullmatch(rf"{tenant.code}-[0-9A-Za-z]{{1,16}}", code):
         raise ValidationFailed({"code": _("组织代码应以本县区代码开头，如 %(c)s-0001", c=tenant.code)})
-    from portal.tenancy.context import cross_tenant
     with cross_tenant():
         taken = db.session.execute(db.select(Organization.id).filter_by(code=code)).first()
     if taken:
