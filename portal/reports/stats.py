@@ -9,6 +9,7 @@ from portal.i18n import lazy
 from portal.members.models import ACTIVE, DIRECTION_KEYS, Member
 from portal.members.rules import dues_bounds, lost_contact_cutoff, months_before
 from portal.orgs.models import Organization
+from portal.reports.places import province_city
 
 TABLES = {
     "gender": ("male", "female"),
@@ -142,7 +143,6 @@ def breakdowns(as_of: date, *, org: Organization | None = None, direction: str |
     """Counts by 流动原因, by 流向地区 (province and city of the place, names from the division
     data), by 从事行业, and per branch with its 失联 count. Grouped queries over the same members
     as `compute`; in the caller's tenant context."""
-    from portal.reports.places import province_city
     scope = dict(as_of=as_of, org=org, direction=direction, tenant_ids=tenant_ids)
     reasons = {key: 0 for key in REASON_LABELS}
     places: dict[tuple, int] = {}
