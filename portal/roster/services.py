@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.auth.access import Principal
 from portal.auth.models import User
+from portal.auth.roles import READ_ID
 from portal.core import clock, crypto, sheets
 from portal.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from portal.core.parsing import as_id
@@ -343,7 +344,6 @@ def export(principal, query) -> bytes:
     """The register (a members.services.search query) as xlsx in the import layout, streamed:
     plain column values in batches, each row written as it comes (xlsxwriter's constant-memory
     mode), every cell written as text, so nothing typed into the register becomes a formula."""
-    from portal.auth.roles import READ_ID
     if not principal.can(READ_ID):
         raise ValidationFailed({"export": _("您的角色不能导出完整身份证号")})
     names: dict[str, list[str]] = {}

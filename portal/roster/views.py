@@ -5,6 +5,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ_ID
 from portal.core.errors import Conflict, ValidationFailed
+from portal.jobs.queue import get_job
 from portal.members import services as members
 from portal.roster import services
 
@@ -40,7 +41,6 @@ def show(import_id):
     run = services.get_for(g.principal, import_id)
     job = None
     if run.job_id and run.state not in ("done", "rejected", "review"):
-        from portal.jobs.queue import get_job
         job = get_job(run.job_id)
     return render_template("roster/show.html", run=run, job=job)
 
