@@ -24,10 +24,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.audit.services import record
 from portal.auth.access import Principal
+from portal.auth.roles import EXCHANGE
 from portal.core import clock, crypto
 from portal.core.errors import Conflict, NotFound, PortalError, RateLimited, ValidationFailed
 from portal.core.parsing import parse_date
 from portal.core.urls import public_url
+from portal.exchange import shared, transfers
 from portal.exchange.models import ACCEPTED, OVERDUE, Notification, Transfer
 from portal.extensions import db
 from portal.i18n import _
@@ -50,7 +52,8 @@ from portal.selfservice.models import (
     SelfReport,
     SelfServiceLink,
 )
-from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.standing.models import OrgLifeRecord
+from portal.tenancy.context import cross_tenant, current_tenant_id, tenant_scope
 from portal.tenancy.models import Tenant
 
 MAX_TRIES = 5
@@ -311,8 +314,6 @@ def member_view(member: Member) -> dict:
 
 def home(ref: LinkRef) -> dict:
     """Everything the member's page shows, as plain values."""
-    from portal.standing.models import OrgLifeRecord
-
     with tenant_scope(ref.tenant_id):
         member = db.session.get(Member, ref.member_id)
         org = member.org
@@ -554,8 +555,6 @@ def get_report(principal, report_id) -> SelfReport:
 
 def _receiving_transfer(principal, row: SelfReport) -> Transfer | None:
     """The transfer of an arrival claim, when this principal's tenant (and subtree) receives it."""
-    from portal.orgs import services as orgs
-
     if row.kind != ARRIVED or row.transfer_id is None:
         return None
     with cross_tenant(acting_for=principal.tenant.id):
@@ -587,9 +586,6 @@ def _claim_to_receiver(principal, report_id: int) -> SelfReport | None:
 def _receiver_decides(principal, row: SelfReport, confirm: bool, reason: str = "") -> SelfReport:
     """The receiving organization confirms the member's arrival (the transfer's own `arrive` step:
     receipt, register move) or says not yet. An arrival never happens without the receiver."""
-    from portal.auth.roles import EXCHANGE
-    from portal.exchange import shared, transfers
-
     t = _receiving_transfer(principal, row)
     if t is None:
         raise Conflict(_("报到由接收党组织在转接中确认"))
@@ -746,8 +742,6 @@ def report_to_dict(row: SelfReport, names: dict | None = None) -> dict:
 def member_names(rows) -> dict:
     """Names of the reports' members on the current register; an arrival claim read by the receiver
     names the member as its transfer does."""
-    from portal.tenancy.context import current_tenant_id
-
     here = current_tenant_id()
     ids = {r.member_id for r in rows if r.tenant_id == here}
     names = (
