@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record
 from portal.auth.roles import EDIT_REGISTER
-from portal.core import clock
+from portal.core import clock, crypto
 from portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portal.core.parsing import parse_date, parse_month
 from portal.extensions import db
@@ -649,7 +649,6 @@ def _member_refs(principal, data: dict) -> list[Member]:
 
 
 def _id_hashes(number: str) -> list[str]:
-    from portal.core import crypto
     return crypto.keyed_hashes(number)
 
 
