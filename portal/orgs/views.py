@@ -4,6 +4,7 @@ from math import ceil
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from portal.core.paging import page_arg
+from portal.audit import services as audit
 from portal.auth.access import permission
 from portal.core.forms import choices as form_choices
 from portal.core.text import clean_query
@@ -136,8 +137,7 @@ def show(code):
     total = sum(counts.get(o.id, 0) for o in subtree)
     history = None
     if g.principal.can(AUDIT):
-        from portal.audit.services import trail
-        history = trail(object_type="organization", object_id=org.code, per_page=10)
+        history = audit.trail(object_type="organization", object_id=org.code, per_page=10)
     return render_template("orgs/show.html", org=org, chain=chain, children=services.children_of(org),
                            direct=counts.get(org.id, 0), total=total, counts=counts, org_roles=ROLE_LABELS,
                            below=len(subtree) - 1, history=history)
