@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from portal.core.parsing import parse_sweep_at
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEV_SECRET = "dev-secret-not-for-production"
@@ -157,7 +159,6 @@ class UnsafeConfiguration(RuntimeError):
 
 
 def check_production(cfg: dict) -> None:
-    from portal.jobs.schedule import parse_sweep_at
     try:
         parse_sweep_at(cfg.get("SWEEP_AT", "02:30"))
     except ValueError:

@@ -1,4 +1,4 @@
-"""Parsing of the date and month forms offices type (roster-import.md)."""
+"""Parsing of the date and month forms offices type (roster-import.md), ids, and times of day."""
 import re
 from datetime import date, datetime
 
@@ -47,6 +47,15 @@ def parse_month(value) -> str:
             if 1 <= month <= 12 and 1900 <= year <= 2999:
                 return f"{year:04d}-{month:02d}"
     raise ValueError(text)
+
+
+def parse_sweep_at(value: str) -> tuple[int, int]:
+    """A time of day, SWEEP_AT's "02:30" -> (2, 30); raises ValueError on anything else."""
+    hours, minutes = str(value).strip().split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(value)
+    return h, m
 
 
 MAX_DB_INT = 2 ** 31 - 1  # id columns are 32-bit integers: a larger id cannot exist

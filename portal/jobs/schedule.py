@@ -9,21 +9,13 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from portal.core import clock
+from portal.core.parsing import parse_sweep_at
 from portal.extensions import db
 from portal.jobs import queue
 from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
 
 _NAMESPACE = uuid.UUID("7b0f6d0e-4f1c-4a55-9a5e-2d7f3c1e9b10")
-
-
-def parse_sweep_at(value: str) -> tuple[int, int]:
-    """"02:30" -> (2, 30); raises ValueError on anything else."""
-    hours, minutes = str(value).strip().split(":")
-    h, m = int(hours), int(minutes)
-    if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValueError(value)
-    return h, m
 
 
 def cron_line(sweep_at: str) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, date
 import pytest
 from sqlalchemy import select
 
+from portal.core.parsing import parse_sweep_at
 from portal.extensions import db
 from portal.jobs import queue, schedule
 from portal.jobs.models import Job, OutboxEntry
@@ -147,7 +148,7 @@ def test_jobs_page_and_the_platform_retry(make, client):
 def test_daily_schedule_makes_one_sweep_job_per_tenant_and_day(ctx):
     assert schedule.cron_line("02:30") == "30 2 * * *" and schedule.cron_line(" 9:05") == "5 9 * * *"
     with pytest.raises(ValueError):
-        schedule.parse_sweep_at("25:00")
+        parse_sweep_at("25:00")
     with cross_tenant():
         tenants = db.session.execute(select(db.func.count()).select_from(
             __import__("portal.tenancy.models", fromlist=["Tenant"]).Tenant)).scalar_one()
