@@ -43,6 +43,12 @@ ROLE = "portal_test"
 SEARCH_PAGES = ("register search", "registry search")
 PAGE_P95_MS, SEARCH_P95_MS, THROUGHPUT = 150.0, 100.0, 150.0
 TRANSFERS_PER_COUNTY, ACCEPTED_PER_COUNTY = 40, 4
+# The GET pages of the mix, for the profile of the slowest one after the load.
+PAGE_PATHS = {
+    "work list": "/t/{code}/worklist", "register search": "/t/{code}/members/?q=王",
+    "member page": "/t/{code}/members/{member}", "transfer inbox": "/t/{code}/exchange/transfers?box=incoming",
+    "registry search": "/registry?q=党支部", "statistics": "/t/{code}/reports/stats", "letters list": "/t/{code}/letters/",
+}
 
 
 def _app(url: str):
@@ -166,6 +172,73 @@ def seed(url: str, tenants: int, members: int) -> None:
         db.engine.dispose()
 
 
+def profile(url: str, person: dict, password: str, name: str, repeat: int = 5) -> None:
+    """Where the time of one page goes: a pyinstrument (or cProfile) profile of `repeat` requests
+    through the app in this process, then EXPLAIN ANALYZE of the request's slowest statement, run
+    after the same tenant settings in one transaction (row-level security as in the request)."""
+    import re
+
+    from portal.extensions import db
+    app = _app(url)
+    app.config.update(WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    assert client.post("/login", data={"username": person["username"], "password": password}).status_code == 302
+    search = client.get(f"/t/{person['code']}/members/?q=王").get_data(as_text=True)
+    member = (re.findall(rf'href="/t/{person["code"]}/members/(\d+)"', search) or ["1"])[0]
+    path = PAGE_PATHS[name].format(code=person["code"], member=member)
+    assert client.get(path).status_code == 200, path
+    with app.app_context():
+        engine = db.engine
+    statements: list = []
+
+    def before(conn, cursor, statement, params, context, executemany):
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, executemany):
+        statements.append((time.perf_counter() - conn.info.pop("started"), statement, params))
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        Profiler = None
+    print(f"\nprofile of {name} ({path}), {repeat} requests in one process:")
+    if Profiler is not None:
+        profiler = Profiler()
+        profiler.start()
+        for _ in range(repeat):
+            client.get(path)
+        profiler.stop()
+        print("\n".join(profiler.output_text(unicode=True, color=False).splitlines()[:70]))
+    else:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(repeat):
+            client.get(path)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+    sa.event.remove(engine, "before_cursor_execute", before)
+    sa.event.remove(engine, "after_cursor_execute", after)
+    per_request = len(statements) // repeat
+    last = statements[-per_request:]
+    total_sql = sum(t for t, _s, _p in last)
+    print(f"SQL: {per_request} statements per request, {total_sql * 1000:.1f} ms of the request in the database")
+    slowest = max(range(len(last)), key=lambda i: last[i][0] if "set_config" not in last[i][1] else -1)
+    seconds, statement, params = last[slowest]
+    print(f"slowest statement ({seconds * 1000:.1f} ms):\n{statement}\n{params}")
+    settings = [(st, pa) for _t, st, pa in last[:slowest] if "set_config" in st]
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            for st, pa in settings:
+                conn.exec_driver_sql(st, pa)
+            plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).scalars().all()
+            tx.rollback()
+    print("\n".join(plan))
+    engine.dispose()
+
+
 def read_stats(prefix: Path) -> tuple[list[dict], dict]:
     with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -204,6 +277,7 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=50, help="counties of the database built when none is given")
     parser.add_argument("--members", type=int, default=2000, help="bulk register rows per county built")
     parser.add_argument("--reseed", action="store_true", help="build the fallback database again")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profile of the slowest page")
     args = parser.parse_args()
 
     from portal.demo.seed import DEFAULT_PASSWORD
@@ -264,6 +338,9 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         log.close()
+    if not args.no_profile:
+        slowest = max((r for r in pages if r["Name"] in PAGE_PATHS), key=lambda r: float(r["95%"] or 0))
+        profile(url, people[0], env["BENCH_WEB_PASSWORD"], slowest["Name"])
     return 0
 
 
