@@ -172,6 +172,36 @@ def seed(url: str, tenants: int, members: int) -> None:
         db.engine.dispose()
 
 
+def _is_setting(statement: str) -> bool:
+    """The statements that write the tenant settings row-level security reads."""
+    return "set_config" in statement or statement.lstrip().upper().startswith("SET LOCAL PORTAL.")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) of these processes and their children so far."""
+    import psutil  # locust's own dependency
+    total = 0.0
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            for p in [proc, *proc.children(recursive=True)]:
+                times = p.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def backend_pids(admin_url: str, url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database (their CPU is the database's)."""
+    engine = sa.create_engine(admin_url)
+    with engine.connect() as conn:
+        pids = conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                            {"d": url.rsplit("/", 1)[1]}).scalars().all()
+    engine.dispose()
+    return list(pids)
+
+
 def profile(url: str, person: dict, password: str, name: str, repeat: int = 5) -> None:
     """Where the time of one page goes: a pyinstrument (or cProfile) profile of `repeat` requests
     through the app in this process, then EXPLAIN ANALYZE of the request's slowest statement, run
@@ -225,10 +255,10 @@ def profile(url: str, person: dict, password: str, name: str, repeat: int = 5) -
     last = statements[-per_request:]
     total_sql = sum(t for t, _s, _p in last)
     print(f"SQL: {per_request} statements per request, {total_sql * 1000:.1f} ms of the request in the database")
-    slowest = max(range(len(last)), key=lambda i: last[i][0] if "set_config" not in last[i][1] else -1)
+    slowest = max(range(len(last)), key=lambda i: -1 if _is_setting(last[i][1]) else last[i][0])
     seconds, statement, params = last[slowest]
     print(f"slowest statement ({seconds * 1000:.1f} ms):\n{statement}\n{params}")
-    settings = [(st, pa) for _t, st, pa in last[:slowest] if "set_config" in st]
+    settings = [(st, pa) for _t, st, pa in last[:slowest] if _is_setting(st)]
     with engine.connect() as conn:
         with conn.begin() as tx:
             for st, pa in settings:
@@ -321,14 +351,25 @@ def main() -> int:
         print(f"gunicorn: {args.workers} workers x {args.threads} threads; rq worker; locust: {args.users} users, "
               f"{args.run_time}, think {args.think} s; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         started = time.monotonic()
+        cpu_web, cpu_worker = cpu_seconds([procs[0].pid]), cpu_seconds([procs[1].pid])
+        db_before = {pid: cpu_seconds([pid]) for pid in backend_pids(args.admin_url, url)}
         subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "tests/perf/locust_office.py"), "--headless",
                         "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.run_time, "-H", base,
                         "--csv", str(work / "locust"), "--only-summary", "--loglevel", "WARNING"],
                        env=env, cwd=ROOT, check=False, stdout=log, stderr=subprocess.STDOUT)
         seconds = time.monotonic() - started
+        cpu_web, cpu_worker = cpu_seconds([procs[0].pid]) - cpu_web, cpu_seconds([procs[1].pid]) - cpu_worker
+        cpu_db = sum(cpu_seconds([pid]) - db_before.get(pid, 0.0) for pid in backend_pids(args.admin_url, url))
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         pages, total = read_stats(work / "locust")
         report(pages, total, seconds)
+        served = int(total["Request Count"])
+        if served:
+            # What a request costs the app whatever else the machine runs: its CPU, not its wait.
+            per = cpu_web / served
+            print(f"CPU of gunicorn: {cpu_web:.0f} s for {served} requests = {per * 1000:.0f} ms a request "
+                  f"(2 cores: at most {2 / per:.0f} requests/s for the app alone); rq worker {cpu_worker:.0f} s")
+            print(f"CPU of PostgreSQL: {cpu_db:.0f} s = {cpu_db / served * 1000:.0f} ms a request")
         print(f"\nlocust's CSV files and the servers' log: {work}")
     finally:
         for p in procs:
