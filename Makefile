@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages bench-web lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ bench-pages: install
 	psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS portal_bench_pages" -c "CREATE DATABASE portal_bench_pages OWNER portal_test"
 	$(BIN)/python tests/perf/bench_pages.py --tenants $(BENCH_TENANTS) --members $(BENCH_MEMBERS) \
 		--database-url "$$(echo '$(PG_URL)' | sed 's#//[^@]*@#//portal_test@#; s#/[^/]*$$#/portal_bench_pages#')"
+
+# gunicorn (2 workers) as the ordinary role, Redis, an rq worker, and 50 locust clerks for 3 minutes
+# (README "Web load benchmark"). BENCH_WEB_DATABASE: a seeded database's URL; without one a smaller
+# one is built on PG_URL's server and kept. BENCH_WEB_ARGS="--run-time 1m --users 20" to change.
+BENCH_WEB_DATABASE ?=
+bench-web: install
+	BENCH_WEB_DATABASE="$(BENCH_WEB_DATABASE)" $(BIN)/python tests/perf/bench_web.py --admin-url "$(PG_URL)" \
+		--redis "$(REDIS)" $(BENCH_WEB_ARGS)
 
 # Citus (distributed PostgreSQL): builds it from the vendored source into build/citus once, starts a
 # coordinator and two workers on loopback ports 55701-55703, distributes every table, runs the

@@ -22,6 +22,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     check_production(app.config)
     from portal.core import logs
     logs.install()
+    if app.config.get("ENV_NAME") == "production":
+        logs.json_lines()
     Path(app.instance_path).mkdir(exist_ok=True)
     from portal.core import bounds
     bounds.init_app(app)  # before any blueprint: the id converter applies to routes as they are added
