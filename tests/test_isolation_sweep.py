@@ -262,7 +262,7 @@ def _exchange_objects(foreign, notes, member_markers, *, a_user, a_member, a_bra
         _commit()
     member_markers.append("乙方转接备注")
     foreign["transfer"] = pending.id
-    with cross_tenant():
+    with cross_tenant(acting_for=tb.id):  # the sender: shared rows open to their sides only
         from portal.exchange.models import Notification, Transfer, TransferEvent
         done = db.session.get(Transfer, accepted.id)
         foreign["letter"] = done.letter_id
