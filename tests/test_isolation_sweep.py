@@ -48,7 +48,7 @@ from portal.extensions import db
 from portal.members import services as members
 from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.models import Tenant
-from portal.tenancy.rls import PERSONAL_TABLES
+from portal.tenancy.rls import CLOSED_TO_FLAG
 from tests.conftest import login
 from tests.factories import id_number
 
@@ -262,7 +262,7 @@ def _exchange_objects(foreign, notes, member_markers, *, a_user, a_member, a_bra
         _commit()
     member_markers.append("乙方转接备注")
     foreign["transfer"] = pending.id
-    with cross_tenant():
+    with cross_tenant(acting_for=tb.id):  # the sender: shared rows open to their sides only
         from portal.exchange.models import Notification, Transfer, TransferEvent
         done = db.session.get(Transfer, accepted.id)
         foreign["letter"] = done.letter_id
@@ -499,7 +499,7 @@ def _snapshot() -> dict:
                 query = select(table).where(cols.user_id.notin_(a_users))
             else:
                 continue
-            if table.name in PERSONAL_TABLES:  # open to no cross-tenant flag: tenant by tenant
+            if table.name in CLOSED_TO_FLAG:  # open to no cross-tenant flag: tenant by tenant
                 rows = []
                 for tenant_id in db.session.execute(select(Tenant.id)).scalars().all():
                     with tenant_scope(tenant_id):

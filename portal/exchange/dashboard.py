@@ -14,7 +14,7 @@ from portal.exchange.models import (ACCEPTED, ACTIVE, OPEN_STATES, OVERDUE, PROP
                                     Agreement, Notice, Transfer)
 from portal.exchange.shared import subtree_ids, visible
 from portal.extensions import db
-from portal.tenancy.context import cross_tenant
+from portal.tenancy.context import cross_tenant, region_read
 
 DUE_WITHIN_DAYS = 3
 ENDING_WITHIN_DAYS = 30
@@ -110,6 +110,8 @@ def agreement_counts(tenant_id: int, today: date | None = None) -> dict:
 
 
 def region_rows(tenants, today: date | None = None) -> list[dict]:
-    """Counts per county for an upper-level reader (aggregates only, no names)."""
+    """Counts per county for an upper-level reader (aggregates only, no names). The reader acts for
+    no tenant, so the shared rows are read through the region's door (`region_read`)."""
     today = today or clock.today()
-    return [{"tenant": {"code": t.code, "name": t.name}, **counts(t.id, today)} for t in tenants]
+    with region_read([t.id for t in tenants]):
+        return [{"tenant": {"code": t.code, "name": t.name}, **counts(t.id, today)} for t in tenants]

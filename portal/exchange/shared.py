@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.tenancy.models import Tenant
 
 
 @contextmanager
@@ -144,23 +145,32 @@ def run(fn, *args, **kwargs):
 
 def sweep(model, due, apply, *, tenant_id: int | None = None) -> int:
     """The deadline sweep of transfers and agreements, one way: the rows of `model` matching the
-    `due` filter (of either side's tenant when `tenant_id` is given), each locked and re-read, then
-    `apply(row)` (which returns False when the row is no longer due) and committed on its own.
-    Idempotent; a concurrent step wins and the sweep skips that row. Returns how many changed."""
-    # (owner, id): the lock names the row by its key (one node on a distributed database).
-    query = db.select(model.tenant_id, model.id).filter(due)
+    `due` filter (of either side's tenant when `tenant_id` is given, else of every tenant), each
+    locked and re-read, then `apply(row)` (which returns False when the row is no longer due) and
+    committed on its own. Idempotent; a concurrent step wins and the sweep skips that row. Returns
+    how many changed."""
     if tenant_id is not None:
-        query = query.filter(or_(model.tenant_id == tenant_id, model.other_tenant_id == tenant_id))
-    with cross_tenant():
+        return _sweep_as(model, due, apply, tenant_id)
+    # Shared rows open only to their two sides (rls.PARTY_ONLY): the sweep of all tenants acts for
+    # each in turn. A row seen again from its other side is no longer due and changes nothing.
+    return sum(_sweep_as(model, due, apply, tid)
+               for tid in db.session.execute(db.select(Tenant.id).order_by(Tenant.id)).scalars().all())
+
+
+def _sweep_as(model, due, apply, tenant_id: int) -> int:
+    # (owner, id): the lock names the row by its key (one node on a distributed database).
+    query = db.select(model.tenant_id, model.id).filter(due, side_filter(model, tenant_id))
+    with cross_tenant(acting_for=tenant_id):
         ids = db.session.execute(query).all()
     changed = 0
     for owner, row_id in ids:
         try:
-            with cross_tenant():
-                row = db.session.execute(db.select(model).filter(model.tenant_id == owner, model.id == row_id)
+            with cross_tenant(acting_for=tenant_id):
+                row = db.session.execute(db.select(model).filter(model.tenant_id == owner, model.id == row_id, due)
                                          .with_for_update(of=model)
-                                         .execution_options(populate_existing=True)).unique().scalar_one()
-                if apply(row) is False:
+                                         .execution_options(populate_existing=True)).unique().scalar_one_or_none()
+                if row is None or apply(row) is False:
+                    db.session.rollback()
                     continue
             commit()
             changed += 1

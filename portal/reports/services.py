@@ -14,8 +14,8 @@ from portal.orgs import services as orgs
 from portal.core import areas
 from portal.reports import charts
 from portal.reports.stats import (BREAKDOWN_LABELS, LABELS, REASON_LABELS, TABLE_LABELS, TABLES, breakdowns,
-                                  compute)
-from portal.tenancy.context import tenant_scope
+                                  compute, compute_by_tenant, empty_cells, transfer_counts)
+from portal.tenancy.context import region_read
 from portal.orgs import scope
 
 # Statistics reach back at most a century from as_of; outside these days the arithmetic has no
@@ -70,41 +70,31 @@ def tenant_stats(principal, *, as_of: date, direction=None, org=None) -> dict:
 
 
 def region_stats(tenants, region: str, as_of: date) -> dict:
-    """Sum of the counties under a region; each county computed in its own tenant scope (the
-    register opens to no cross-tenant reading on PostgreSQL). The one place region statistics
-    are made, so a single grouped query can replace the loop here."""
-    total: dict = {"region": region, "region_name": areas.title(region), "as_of": as_of.isoformat(), "total": 0,
-                   **{t: {c: 0 for c in cells} for t, cells in TABLES.items()}, "transfers": {},
-                   "counties": [], "move_reason": {k: 0 for k in REASON_LABELS}}
-    places: dict[tuple, int] = {}
-    industries: dict[str, int] = {}
+    """The counties under a region, counted together (`region_read`: on PostgreSQL the region's
+    register opens for these aggregates only): one grouped query per 失联 threshold the counties
+    use (one when they share it), one for the breakdowns, one for the transfers."""
+    ids = [t.id for t in tenants]
+    thresholds: dict[int, list[int]] = {}
     for tenant in tenants:
-        with tenant_scope(tenant.id):
-            part = compute(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id])
-            extra = breakdowns(as_of, lost_months=tenant.lost_contact_months, tenant_ids=[tenant.id],
-                               with_branches=False)
-        lost = part["contact"]["lost"]
-        total["counties"].append({"tenant": tenant.code, "name": tenant.name, "total": part["total"], "lost": lost})
-        for key, n in extra["move_reason"].items():
-            total["move_reason"][key] += n
-        for d in extra["destination"]:
-            where = (d["code"], d["province"], d["city"])
-            places[where] = places.get(where, 0) + d["count"]
-        for d in extra["industry"]:
-            industries[d["industry"]] = industries.get(d["industry"], 0) + d["count"]
+        thresholds.setdefault(tenant.lost_contact_months, []).append(tenant.id)
+    parts: dict[int, dict] = {}
+    with region_read(ids):
+        for months, group in thresholds.items():
+            parts.update(compute_by_tenant(as_of, lost_months=months, tenant_ids=group))
+        extra = breakdowns(as_of, tenant_ids=ids, with_branches=False)
+        transfers = transfer_counts(as_of, ids)
+    total: dict = {"region": region, "region_name": areas.title(region), "as_of": as_of.isoformat(), "total": 0,
+                   **{t: {c: 0 for c in cells} for t, cells in TABLES.items()}, "transfers": transfers,
+                   "counties": [], "move_reason": extra["move_reason"], "destination": extra["destination"],
+                   "industry": extra["industry"]}
+    for tenant in tenants:
+        part = parts.get(tenant.id) or empty_cells()
+        total["counties"].append({"tenant": tenant.code, "name": tenant.name, "total": part["total"],
+                                  "lost": part["contact"]["lost"]})
         total["total"] += part["total"]
         for table, cells in TABLES.items():
             for cell in cells:
                 total[table][cell] += part[table][cell]
-        for year, counts in part["transfers"].items():
-            slot = total["transfers"].setdefault(year, {"in": 0, "out": 0})
-            slot["in"] += counts["in"]
-            slot["out"] += counts["out"]
-    total["transfers"].setdefault(str(as_of.year), {"in": 0, "out": 0})
-    total["transfers"] = dict(sorted(total["transfers"].items()))
-    total["destination"] = [{"province": p, "city": c, "code": code, "count": n}
-                            for (code, p, c), n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0][0]))]
-    total["industry"] = [{"industry": k, "count": n} for k, n in sorted(industries.items(), key=lambda kv: (-kv[1], kv[0]))]
     # A region's branches are its counties: one row per county, with its 失联.
     total["branches"] = [{"org": c["tenant"], "name": c["name"], "total": c["total"], "lost": c["lost"]}
                          for c in total["counties"]]

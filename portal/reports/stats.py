@@ -88,16 +88,32 @@ def compute(as_of: date, *, org: Organization | None = None, direction: str | No
     """Counts as of `as_of` over active members (joined by then). Runs inside the caller's tenant
     context; with `tenant_ids` (an upper-level rollup) the caller reads across tenants explicitly."""
     exprs = _expressions(as_of, lost_months)
-    keys = list(exprs)
     query = _scoped(db.select(func.count(Member.id), *exprs.values()), as_of=as_of, org=org, direction=direction,
                     tenant_ids=tenant_ids)
-    row = db.session.execute(query).one()
-    out: dict = {"total": int(row[0] or 0)}
-    for table, cells in TABLES.items():
-        out[table] = {cell: 0 for cell in cells}
+    out = _cells(list(exprs), db.session.execute(query).one())
+    out["transfers"] = transfer_counts(as_of, tenant_ids, org=org)
+    return out
+
+
+def compute_by_tenant(as_of: date, *, lost_months: int, tenant_ids: list[int]) -> dict:
+    """{tenant id: the tables of `compute` without transfers} for many tenants in one grouped query
+    (an upper-level rollup, inside `region_read`). Tenants without members are absent."""
+    exprs = _expressions(as_of, lost_months)
+    query = _scoped(db.select(Member.tenant_id, func.count(Member.id), *exprs.values()), as_of=as_of, org=None,
+                    direction=None, tenant_ids=tenant_ids).group_by(Member.tenant_id)
+    return {row[0]: _cells(list(exprs), row[1:]) for row in db.session.execute(query).all()}
+
+
+def empty_cells() -> dict:
+    return {"total": 0, **{table: {cell: 0 for cell in cells} for table, cells in TABLES.items()}}
+
+
+def _cells(keys: list, row) -> dict:
+    """A result row (total, then one value per expression of `keys`) as {"total": n, table: {cell: n}}."""
+    out = empty_cells()
+    out["total"] = int(row[0] or 0)
     for (table, cell), value in zip(keys, row[1:]):
         out[table][cell] = int(value or 0)
-    out["transfers"] = transfer_counts(as_of, tenant_ids, org=org)
     return out
 
 

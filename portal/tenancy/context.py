@@ -13,6 +13,8 @@ CROSS = "cross"
 _current: ContextVar = ContextVar("portal_tenant", default=None)
 # Under `cross_tenant()`, the one tenant whose personal rows (the register, contacts) stay readable.
 _acting: ContextVar = ContextVar("portal_acting_tenant", default=None)
+# Under `region_read()`, the tenants whose register and transfers statistics count at once.
+_region: ContextVar = ContextVar("portal_region_tenants", default=())
 
 
 class TenantContextMissing(RuntimeError):
@@ -38,6 +40,10 @@ def acting_tenant_id() -> int | None:
     return value if isinstance(value, int) else _acting.get()
 
 
+def region_tenant_ids() -> tuple:
+    return _region.get()
+
+
 def _sync_database():
     # Imported late: the context is used by the scoping events inside the extension module.
     from portal.tenancy.scoping import sync_session_settings
@@ -45,21 +51,24 @@ def _sync_database():
 
 
 @contextmanager
-def _scope(value, acting=None):
+def _scope(value, acting=None, region=None):
     token, acting_token = _current.set(value), _acting.set(acting)
+    region_token = _region.set(tuple(region)) if region is not None else None
     _sync_database()
     try:
         yield
     finally:
         _current.reset(token)
         _acting.reset(acting_token)
+        if region_token is not None:
+            _region.reset(region_token)
         _sync_database()
 
 
 def tenant_scope(tenant_id: int):
     if not isinstance(tenant_id, int):
         raise TypeError("tenant_scope needs a tenant id")
-    return _scope(tenant_id)
+    return _scope(tenant_id, region=())
 
 
 def cross_tenant(acting_for: int | None = None):
@@ -69,6 +78,16 @@ def cross_tenant(acting_for: int | None = None):
     only those of the tenant the code acts for stay readable, `acting_for` or else the tenant that
     was current when the block was entered (a request keeps its own register in view)."""
     return _scope(CROSS, acting_for if acting_for is not None else acting_tenant_id())
+
+
+def region_read(tenant_ids):
+    """Count across the tenants of a region in one query (statistics for an upper-level reader).
+
+    On PostgreSQL the register and the transfers of these tenants open for reading (SELECT only)
+    and nothing else does: no tenant is acted for, so no other personal table and no other shared
+    row is in view. Only aggregates are to be read inside; the statistics services are its users."""
+    ids = tuple(int(t) for t in tenant_ids)
+    return _scope(CROSS, None, region=ids)
 
 
 def enter_request_tenant(tenant_id: int) -> None:

@@ -8,6 +8,12 @@ Tables holding people's personal data (PERSONAL_TABLES) get a narrower policy: t
 flag does not open them. Their rows are readable only under the one tenant set for the
 transaction, so code that must read another tenant's member says which tenant it acts in
 (`tenant_scope`), and a session that merely turns `portal.cross_tenant` on sees none of them.
+
+The rows two tenants share (PARTY_TABLES: transfers, agreements and what hangs off them) open only
+to their two sides: the tenant set for the transaction must be `tenant_id` or `other_tenant_id`.
+The flag does not open them either, so the sender's snapshot of a member never reaches a third
+tenant. Region statistics read the register and the transfers of a set of tenants at once
+(`portal.region_tenants`, written only by `tenancy.context.region_read`), for SELECT only.
 """
 
 from contextlib import contextmanager
@@ -21,6 +27,23 @@ OWN_TENANT_ONLY = "tenant_id = NULLIF(current_setting('portal.tenant_id', true),
 # The register, its contact history, uploaded register files and the audit trail (whose
 # before/after values carry phone numbers and addresses).
 PERSONAL_TABLES = ("members", "contacts", "roster_imports", "audit_entries")
+
+_TENANT = "NULLIF(current_setting('portal.tenant_id', true), '')::integer"
+# Shared rows: the owner (tenant_id) and the other side (other_tenant_id), nobody else.
+PARTY_TABLES = ("transfers", "transfer_events", "agreements", "agreement_members", "attendances", "notices")
+PARTY_ONLY = f"tenant_id = {_TENANT} OR other_tenant_id = {_TENANT}"
+
+# The tenants of an upper-level reader's region, as '1,2,3'; SELECT only, on what statistics count.
+# A scalar subquery, so the list is parsed once per statement (an InitPlan), not once per row: over
+# 50,000 rows that was 0.8 s of a 0.25 s query.
+_REGION = ("(SELECT string_to_array(NULLIF(current_setting('portal.region_tenants', true), ''), ',')"
+           "::integer[])::integer[]")
+REGION_READ = {
+    "members": f"tenant_id = ANY({_REGION})",
+    "transfers": f"tenant_id = ANY({_REGION}) OR other_tenant_id = ANY({_REGION})",
+}
+# What the cross-tenant flag does not open; a data migration lifts FORCE on these (every_tenant).
+CLOSED_TO_FLAG = PERSONAL_TABLES + PARTY_TABLES
 
 
 def enable(op, table: str) -> None:
@@ -58,22 +81,43 @@ def restore_personal_tables(op) -> None:
         _replace(op, table, POLICY)
 
 
+def narrow_party_tables(op) -> None:
+    """Shared rows to their two sides only, and the region statistics' read (a second, SELECT-only
+    policy: permissive policies add up)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in PARTY_TABLES:
+        _replace(op, table, PARTY_ONLY)
+    for table, policy in REGION_READ.items():
+        op.execute(f"CREATE POLICY region_read ON {table} FOR SELECT USING ({policy})")
+
+
+def restore_party_tables(op) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in REGION_READ:
+        op.execute(f"DROP POLICY IF EXISTS region_read ON {table}")
+    for table in PARTY_TABLES:
+        _replace(op, table, POLICY)
+
+
 @contextmanager
 def every_tenant(conn):
     """Let a data migration (given its connection, `op.get_bind()`) read and write every tenant's rows.
 
     Migrations run as the tables' owner, whom the policies bind only because they are forced:
-    FORCE is lifted on the personal tables for the migration's transaction (DDL is transactional
-    in PostgreSQL, so a failed migration leaves it as it was) and the cross flag opens the rest."""
+    FORCE is lifted on the tables the cross flag does not open (personal and shared rows) for the
+    migration's transaction (DDL is transactional in PostgreSQL, so a failed migration leaves it as
+    it was) and the cross flag opens the rest."""
     from sqlalchemy import text
     if conn.dialect.name != "postgresql":
         yield
         return
     conn.execute(text("SELECT set_config('portal.cross_tenant', 'on', true)"))
-    for table in PERSONAL_TABLES:
+    for table in CLOSED_TO_FLAG:
         conn.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
     yield
-    for table in PERSONAL_TABLES:
+    for table in CLOSED_TO_FLAG:
         conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
 
 

@@ -11,6 +11,7 @@ from portal.tenancy.context import (
     acting_tenant_id,
     context_value,
     current_tenant_id,
+    region_tenant_ids,
 )
 
 
@@ -99,6 +100,7 @@ def _settings_sql():
     return {
         "t": str(acting) if acting is not None else "",
         "c": "on" if value == CROSS else "off",
+        "r": ",".join(str(t) for t in region_tenant_ids()),
     }
 
 
@@ -106,12 +108,13 @@ def _set_sql(settings: dict) -> str:
     # SET LOCAL rather than set_config(): Citus forwards SET LOCAL to the workers that run a
     # statement's shards (citus.propagate_set_commands = local), so the policies read the same
     # there. Both are one round trip; the values are an integer or '' and on/off, never input.
-    t, c = settings["t"], settings["c"]
-    assert (t == "" or t.isdigit()) and c in ("on", "off")
-    return f"SET LOCAL portal.tenant_id = '{t}'; SET LOCAL portal.cross_tenant = '{c}'"
+    t, c, r = settings["t"], settings["c"], settings.get("r", "")
+    assert (t == "" or t.isdigit()) and c in ("on", "off") and (r == "" or r.replace(",", "").isdigit())
+    return (f"SET LOCAL portal.tenant_id = '{t}'; SET LOCAL portal.cross_tenant = '{c}'; "
+            f"SET LOCAL portal.region_tenants = '{r}'")
 _APPLIED = "portal_tenancy_settings"  # connection.info: the settings this transaction has
 # What a transaction starts with: unset settings read as '' (no tenant, not cross-tenant).
-_UNSET = {"t": "", "c": "off"}
+_UNSET = {"t": "", "c": "off", "r": ""}
 
 
 @event.listens_for(Session, "after_begin")

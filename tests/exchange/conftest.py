@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
-from portal.tenancy.rls import PERSONAL_TABLES
+from portal.tenancy.rls import CLOSED_TO_FLAG
 from tests.factories import id_number
 
 A, B, C = "110105", "320115", "410804"
@@ -98,10 +98,13 @@ def pdf_text(data: bytes) -> str:
 
 
 def count(model, **filters) -> int:
+    query = db.select(db.func.count()).select_from(model)
+    for key, value in filters.items():
+        query = query.filter(getattr(model, key) == value)
+    if model.__tablename__ in CLOSED_TO_FLAG:  # open to no cross-tenant flag: owner by owner
+        from tests.conftest import each_tenant
+        return sum(each_tenant(lambda: db.session.execute(query).scalar_one()))
     with cross_tenant():
-        query = db.select(db.func.count()).select_from(model)
-        for key, value in filters.items():
-            query = query.filter(getattr(model, key) == value)
         return db.session.execute(query).scalar_one()
 
 
@@ -110,7 +113,7 @@ def rows(model, **filters):
     for key, value in filters.items():
         query = query.filter(getattr(model, key) == value)
     query = query.order_by(model.id if hasattr(model, "id") else None)
-    if model.__tablename__ in PERSONAL_TABLES:  # open to no cross-tenant context: tenant by tenant
+    if model.__tablename__ in CLOSED_TO_FLAG:  # open to no cross-tenant flag: owner by owner
         from tests.conftest import each_tenant
         found = each_tenant(lambda: db.session.execute(query).unique().scalars().all())
         return sorted((row for part in found for row in part), key=lambda r: getattr(r, "id", 0))

@@ -22,6 +22,7 @@ from portal.exchange.shared import run
 from portal.extensions import db
 from portal.members.models import Member, RelationshipHold
 from portal.tenancy.context import cross_tenant, tenant_scope
+from tests.exchange.conftest import rows
 from tests.factories import Factory, id_number
 
 TENANTS = ("110105", "320115", "410804")
@@ -128,10 +129,9 @@ class ExchangeMachine(RuleBasedStateMachine):
             self.transfer_ids.append(result.id)
 
     def _sides(self, tid):
-        with cross_tenant():
-            t = db.session.execute(db.select(transfers.Transfer).filter(transfers.Transfer.id == tid)).unique() \
-                .scalar_one()
-            state, sender, receiver = t.state, t.tenant_id, t.other_tenant_id
+        # Shared rows open only to their sides: read owner by owner.
+        t = rows(transfers.Transfer, id=tid)[0]
+        state, sender, receiver = t.state, t.tenant_id, t.other_tenant_id
         db.session.remove()
         code = {t.id: c for c, t in self.tenants.items()}
         return state, code[sender], code[receiver]
@@ -156,10 +156,8 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 50), choice=st.integers(0, 1))
     def next_step(self, index, choice):
         """The step the workflow expects next, by the side it belongs to."""
-        with cross_tenant():
-            open_ids = db.session.execute(db.select(transfers.Transfer.id).filter(
-                transfers.Transfer.state.in_(("submitted", "returned", "accepted", "overdue")))
-                .order_by(transfers.Transfer.id)).scalars().all()
+        open_ids = [t.id for t in rows(transfers.Transfer)
+                    if t.state in ("submitted", "returned", "accepted", "overdue")]
         db.session.remove()
         if not open_ids:
             return

@@ -46,7 +46,7 @@ def _accepted(api, world):
 def test_sweep_job_is_idempotent(api, world, app):
     tid = _accepted(api, world)
     # The letter ran out yesterday (set in the database: the job may run in a worker process).
-    with cross_tenant():
+    with cross_tenant(acting_for=world.tenant_ids[A]):
         t = db.session.get(Transfer, tid)
         t.letter_valid_until = clock.today() - timedelta(days=1)
         db.session.commit()

@@ -2,13 +2,18 @@
 流入 from the origin, the origin's old link tells when, to whom, with which letter and receipt,
 the origin lists its members transferred out, and both sides' statistics count the transfer."""
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from portal.extensions import db
 from portal.members.models import Member
+from portal.reports import services
+from portal.reports.stats import breakdowns, compute
+from portal.tenancy.context import tenant_scope
+from portal.tenancy.models import Tenant
 from tests.conftest import login
 from tests.exchange.conftest import A, B, C, rows
 
@@ -171,3 +176,43 @@ def test_migration_0006_fixes_rows_written_before_and_leaves_edited_ones(world, 
     assert state(new_id) == ("北京市朝阳区", version + 1)
     assert state(edited.id)[0] == "江苏省南京市江宁区"
     assert state(m.id)[0] == "江苏省南京市江宁区"
+
+
+def test_region_statistics_in_one_grouped_query_equal_the_sum_of_its_counties(world, completed):
+    """The region is counted together (one grouped query per 失联 threshold); the totals are those
+    of adding up each county computed in its own scope, as the rollup was made before."""
+    with time_machine.travel(DAY, tick=False):
+        world.member(name="李四", org="b_branch", code=B, last_contact_on="2027-01-05", move_reason="经商")
+        world.member(name="王五", org="c_branch", code=C, last_contact_on="2026-11-20", education="本科")
+        world.member(name="赵六", last_contact_on="2026-06-01", dues_paid_through="2026-12")
+    # One county keeps a shorter 失联 threshold: a second grouped query, the same sums.
+    tenants = db.session.execute(db.select(Tenant).order_by(Tenant.code)).scalars().all()
+    next(t for t in tenants if t.code == C).lost_contact_months = 3
+    db.session.flush()
+    as_of = date(2027, 3, 10)
+    grouped = services.region_stats(tenants, "", as_of)
+    expected = {"total": 0, "counties": [], "transfers": {}}
+    for t in tenants:
+        with tenant_scope(t.id):
+            part = compute(as_of, lost_months=t.lost_contact_months, tenant_ids=[t.id])
+            extra = breakdowns(as_of, lost_months=t.lost_contact_months, tenant_ids=[t.id], with_branches=False)
+        expected["total"] += part["total"]
+        expected["counties"].append({"tenant": t.code, "name": t.name, "total": part["total"],
+                                     "lost": part["contact"]["lost"]})
+        for table in ("gender", "age", "education", "party_age", "dues", "contact"):
+            slot = expected.setdefault(table, dict.fromkeys(part[table], 0))
+            for cell, n in part[table].items():
+                slot[cell] += n
+        for year, counts in part["transfers"].items():
+            slot = expected["transfers"].setdefault(year, {"in": 0, "out": 0})
+            slot["in"] += counts["in"]
+            slot["out"] += counts["out"]
+        slot = expected.setdefault("move_reason", dict.fromkeys(extra["move_reason"], 0))
+        for key, n in extra["move_reason"].items():
+            slot[key] += n
+    assert grouped["total"] == expected["total"] >= 4  # 张三 (now B's), 李四, 王五, 赵六
+    for key in ("counties", "transfers", "gender", "age", "education", "party_age", "dues", "contact", "move_reason"):
+        assert grouped[key] == expected[key], key
+    assert grouped["transfers"]["2027"] == {"in": 1, "out": 1}
+    # 王五's contact is 3½ months old: lost under C's 3 months, not under the 6 of the others.
+    assert next((c["total"], c["lost"]) for c in grouped["counties"] if c["tenant"] == C) == (1, 1)

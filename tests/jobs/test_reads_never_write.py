@@ -74,7 +74,7 @@ def build(make) -> dict:
         step(B, b_admin, ids[name], "accept")
     step(B, b_admin, ids["completed"], "arrive", {"arrived_on": START.isoformat()})
     step(A, admin, ids["cancelled"], "cancel", {"note": "撤回"})
-    with cross_tenant():  # two letters that ran out already, swept to overdue; one is then withdrawn
+    with cross_tenant(acting_for=_tenant(A).id):  # two letters ran out, swept to overdue; one then withdrawn
         for name in ("overdue", "void"):
             db.session.get(Transfer, ids[name]).letter_valid_until = START - timedelta(days=1)
         db.session.commit()
@@ -114,7 +114,7 @@ def build(make) -> dict:
         notices.record_attendance(_as(b_admin, B), active, {"member": people[7].id, "on": START.isoformat(),
                                                              "activity": "主题党日", "present": True})
         _commit()
-    with cross_tenant():
+    with cross_tenant(acting_for=_tenant(A).id):  # shared rows open to their sides only
         db.session.get(Agreement, expired).ends_on = START - timedelta(days=1)
         db.session.commit()
     agreements.sweep_expired(START)
@@ -163,7 +163,7 @@ def values_for(world) -> dict:
         with tenant_scope(a):
             return db.session.execute(select(getattr(model, column)).filter_by(**filters)
                                       .order_by(getattr(model, column))).scalars().all()
-    with cross_tenant():
+    with cross_tenant(acting_for=a):
         events = db.session.execute(select(TransferEvent.id).where(TransferEvent.tenant_id == a)).scalars().all()
         notes = db.session.execute(select(Notification.id).where(Notification.tenant_id == a)).scalars().all()
         notices = db.session.execute(select(Notice.id).where(Notice.tenant_id == a)).scalars().all()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from portal.exchange.models import Transfer
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant
+from tests.conftest import tenant
 from tests.worklist.conftest import A, B, C, at, items, kinds_of, swept
 
 SUBMITTED_ON = date(2026, 11, 2)
@@ -19,7 +20,7 @@ def submit(api, world, name="张三"):
 
 
 def transfer(tid) -> Transfer:
-    with cross_tenant():
+    with cross_tenant(acting_for=tenant(A).id):  # the sender: shared rows open to their sides only
         return db.session.execute(db.select(Transfer).filter_by(id=tid)).unique().scalar_one()
 
 
