@@ -89,5 +89,6 @@ def numbered(query, model, key: tuple[str, ...], *, page: int, per_page: int, de
         return db.session.execute(query.order_by(None).order_by(*order).limit(per_page + extra)).scalars().all()
     ids = query.with_only_columns(model.id).order_by(None).order_by(*order) \
         .limit(per_page + extra).offset((page - 1) * per_page)
-    return db.session.execute(query.filter(model.id.in_(ids.scalar_subquery())).order_by(None).order_by(*order)) \
+    # The ids already passed the query's filters; the outer read is by key alone.
+    return db.session.execute(db.select(model).filter(model.id.in_(ids.scalar_subquery())).order_by(*order)) \
         .scalars().all()
