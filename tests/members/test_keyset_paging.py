@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.members.models import Member
+from portal.members.models import TRANSFERRED, Member
 from portal.tenancy.context import tenant_scope
 from tests.conftest import login, tenant
 from tests.members.conftest import bearer
@@ -129,3 +129,32 @@ def test_a_deep_page_runs_the_statements_of_a_shallow_one(clean_app, make, regis
     deep, resp = statements_of(api, f"/api/v1/t/{CODE}/members?page=150", bearer(token))
     assert [m["id"] for m in resp.get_json()["items"]] == register["all"][149 * 20:150 * 20]
     assert deep == shallow, (shallow, deep)
+
+
+def test_the_transferred_tab_walks_newest_first(client, make, chaoyang):
+    """The history tab's order runs the other way (updated_at, id descending); its links too."""
+    tid = tenant(CODE).id
+    rows = [{
+        "tenant_id": tid, "name": f"转出{n}", "sex": "男", "ethnicity": "汉族", "id_enc": "", "id_hash": f"{n:064d}",
+        "id_masked": "110105********0000", "birth_date": date(1980, 1, 1), "education": "本科",
+        "joined_on": date(1990, 1, 1), "category": "正式党员", "org_id": chaoyang["first"].id, "direction": "流出",
+        "move_reason": "务工", "region": "", "industry": "", "employer": "", "address": "", "phone": "",
+        "dues_paid_through": "", "certificate_no": "", "holds_relationship": False, "status": TRANSFERRED,
+        "version": 1, "created_at": datetime(2024, 1, 1), "updated_at": datetime(2025, 1, 1 + n % 28)}
+        for n in range(130)]
+    with tenant_scope(tid):
+        db.session.execute(sa.insert(Member.__table__), rows)
+        db.session.commit()
+        expected = db.session.execute(db.select(Member.id).filter_by(status=TRANSFERRED)
+                                      .order_by(Member.updated_at.desc(), Member.id.desc())).scalars().all()
+    db.session.remove()
+    make.user(CODE, "tenant_admin", username="keyset-admin")
+    login(client, "keyset-admin")
+    resp = client.get(f"/t/{CODE}/members/?direction=transferred&per_page={PER_PAGE}")
+    walked = [_shown(resp)]
+    while (following := _link(resp, "下一页")) is not None:
+        resp = client.get(following)
+        walked.append(_shown(resp))
+    assert walked == [expected[i:i + PER_PAGE] for i in range(0, len(expected), PER_PAGE)]
+    previous = _link(resp, "上一页")
+    assert "before=" in previous and _shown(client.get(previous)) == expected[PER_PAGE:2 * PER_PAGE]
