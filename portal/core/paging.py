@@ -3,7 +3,6 @@ the configured page size, and Flask-SQLAlchemy's paginate without a 404 past the
 lists with a stable order (the register), reading by the sort key instead of an offset (seek)."""
 from flask import current_app, request
 from sqlalchemy import tuple_
-from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 
@@ -55,11 +54,12 @@ def seek(query, model, key: tuple[str, ...], *, page: int, per_page: int, total:
     page = min(max(page, 1), max(1, -(-total // per_page)))
     anchor_id = after if after is not None else before
     if anchor_id is not None and 0 < anchor_id < 2 ** 31:
-        anchor = aliased(model)
-        # The anchor's key read inside the same statement (and under the same tenant filter), so
-        # the address carries an id, never a name.
-        values = [db.select(getattr(anchor, name)).filter(anchor.id == anchor_id).scalar_subquery()
-                  for name in key]
+        # The anchor's key read inside the same statement, so the address carries an id, never a
+        # name; read through `query` itself, so a row the reader may not see (another branch's
+        # member, a row since moved to another list) anchors nothing and its name cannot be
+        # located among the visible ones.
+        values = [query.with_only_columns(getattr(model, name)).filter(model.id == anchor_id).order_by(None)
+                  .correlate(None).scalar_subquery() for name in key]
         forward = after is not None
         later = forward != descending
         bound = tuple_(*columns) > tuple_(*values) if later else tuple_(*columns) < tuple_(*values)

@@ -158,3 +158,15 @@ def test_the_transferred_tab_walks_newest_first(client, make, chaoyang):
     assert walked == [expected[i:i + PER_PAGE] for i in range(0, len(expected), PER_PAGE)]
     previous = _link(resp, "上一页")
     assert "before=" in previous and _shown(client.get(previous)) == expected[PER_PAGE:2 * PER_PAGE]
+
+
+def test_a_row_the_reader_may_not_see_anchors_nothing(client, make, new_member, chaoyang, register):
+    """A branch secretary naming another branch's member as the row to follow learns nothing of
+    where that member's name sorts: the page is the one its number names."""
+    hidden = new_member(CODE, chaoyang["other"], name="党员450").id
+    make.user(CODE, "secretary", username="keyset-secretary", org=chaoyang["first"])
+    login(client, "keyset-secretary")
+    by_number = _shown(client.get(f"/t/{CODE}/members/?per_page={PER_PAGE}&page=3"))
+    assert by_number == register["outgoing"][2 * PER_PAGE:3 * PER_PAGE]
+    assert _shown(client.get(f"/t/{CODE}/members/?per_page={PER_PAGE}&page=3&after={hidden}")) == by_number
+    assert _shown(client.get(f"/t/{CODE}/members/?per_page={PER_PAGE}&page=3&before={hidden}")) == by_number
