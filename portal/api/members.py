@@ -12,6 +12,7 @@ from portal.core.errors import ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import services
+from portal.members.models import Member
 
 
 def _member_dict(member) -> dict:
@@ -25,7 +26,7 @@ def _member_dict(member) -> dict:
 def members_list(args):
     as_of = args.pop("as_of", None)
     filters = {k: args.get(k) or "" for k in ("q", "direction", "org", "contact", "dues")}
-    return listing(services.search(g.principal, as_of=as_of, **filters), _member_dict)
+    return listing(services.search(g.principal, as_of=as_of, **filters), _member_dict, key=(Member, ("name", "id")))
 
 
 @bp.post("/t/<tenant>/members")

@@ -1,6 +1,8 @@
 """Small helpers every API module uses: body parsing, pagination, the list shape."""
 from flask import request
+from sqlalchemy import func
 
+from portal.core import paging
 from portal.core.errors import ValidationFailed
 from portal.core.parsing import parse_date
 from portal.extensions import db
@@ -28,10 +30,17 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def listing(query, to_dict, default_per_page: int = 20) -> dict:
+def listing(query, to_dict, default_per_page: int = 20, *, key=None) -> dict:
+    """The api.md list shape of `query`. With `key` (a model and the names of its sort columns,
+    ending with id), a deep page is read by key (paging.numbered) instead of whole rows skipped."""
     page, per_page = page_args(default_per_page)
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
-    return {"items": [to_dict(x) for x in result.items], "total": result.total, "page": page}
+    if key is None:
+        result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+        return {"items": [to_dict(x) for x in result.items], "total": result.total, "page": page}
+    model, columns = key
+    total = db.session.execute(db.select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = paging.numbered(query, model, columns, page=page, per_page=per_page) if total > (page - 1) * per_page else []
+    return {"items": [to_dict(x) for x in rows], "total": total, "page": page}
 
 
 def as_of_arg():

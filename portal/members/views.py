@@ -7,13 +7,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth.access import permission
 from portal.auth.roles import EDIT_REGISTER, READ
-from portal.core import clock, crypto
+from portal.core import clock, crypto, paging
 from portal.core.errors import Conflict, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, rules, services
 from portal.members.forms import ETHNICITIES, FORM_FIELDS, ContactForm, MemberForm, options
-from portal.members.models import ACTIVE, DIRECTION_KEYS
+from portal.members.models import ACTIVE, DIRECTION_KEYS, Member
 
 bp = Blueprint("members", __name__, url_prefix="/t/<tenant>/members")
 
@@ -38,6 +38,12 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     except (TypeError, ValueError):
         return default
     return min(max(value, low), high)
+
+
+def _id_arg(name: str) -> int | None:
+    """A row id from the query string (?after=, ?before=), or None when absent or not an id."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _org_choices(principal, blank: str | None = None) -> list[tuple[str, str]]:
@@ -140,11 +146,13 @@ def index():
     counts[HISTORY_TAB] = db.session.execute(
         db.select(func.count()).select_from(history.order_by(None).subquery())).scalar_one()
     per_page = _int_arg("per_page", current_app.config.get("PER_PAGE", 20), 1, max(PER_PAGE_CHOICES))
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    pages = max(1, -(-counts[tab] // per_page))
-    query = history if tab == HISTORY_TAB else services.search(principal, direction=tab, **filters)
-    pagination = db.paginate(query, page=min(page, pages), per_page=per_page, error_out=False, count=False)
-    pagination.total = counts[tab]
+    # Next and previous read past the row they follow (keyset), so a deep page costs a first one.
+    seek = {"page": _int_arg("page", 1, 1, MAX_PAGE), "per_page": per_page, "total": counts[tab],
+            "after": _id_arg("after"), "before": _id_arg("before")}
+    if tab == HISTORY_TAB:
+        pagination = paging.seek(history, Member, ("updated_at", "id"), descending=True, **seek)
+    else:
+        pagination = paging.seek(services.search(principal, direction=tab, **filters), Member, ("name", "id"), **seek)
     today = clock.today()
     cutoff = rules.lost_contact_cutoff(today, g.tenant.lost_contact_months or 6)
     return render_template(

@@ -1,13 +1,14 @@
 """Benchmark of the pages issue 12 named: region statistics over many counties, the register list
-(first and a deep page) and the exchange dashboard. Prints figures; asserts nothing.
+(first and a deep page, in the browser and the API), a member's page, the work list and the
+exchange dashboard. Prints figures; asserts nothing.
 
     python tests/perf/bench_pages.py --database-url postgresql://portal_test@127.0.0.1:5432/DB \
         [--tenants 50] [--members 2000]
 
 Give the URL of an empty database owned by an ordinary role (so row-level security binds it, as in
 production). Builds --tenants counties under 江苏省 (320000) with --members register rows each
-(bulk inserted), then requests each page through the app (test client, one process) and prints
-the median and p95 in milliseconds and the SQL statements per request.
+and as many work-list items (bulk inserted), then requests each page through the app (test client,
+one process) and prints the median and p95 in milliseconds and the SQL statements per request.
 """
 from __future__ import annotations
 
@@ -25,18 +26,20 @@ if str(ROOT) not in sys.path:
 PASSWORD = "Bench-2026-only!"
 
 
-def build(app, tenants: int, members: int) -> list[str]:
+def build(app, tenants: int, members: int) -> str:
+    """The counties, their registers and work lists; returns an API token of bench-admin."""
     import sqlalchemy as sa
 
     from portal.auth import services as auth
+    from portal.auth.models import User
     from portal.extensions import db
     from portal.members.models import Member
     from portal.orgs import services as orgs
     from portal.tenancy.context import tenant_scope
     from portal.tenancy.loader import sync_folder
     from portal.tenancy.models import Tenant
+    from portal.worklist.models import WorkItem
 
-    codes = []
     with app.app_context():
         sync_folder(app.config["TENANTS_DIR"])
         for i in range(tenants):
@@ -46,7 +49,6 @@ def build(app, tenants: int, members: int) -> list[str]:
                 tenant = Tenant(code=code, name=f"测试县{i}", province="江苏省", parent_region=code[:4] + "00")
                 db.session.add(tenant)
                 db.session.commit()
-            codes.append(code)
             with tenant_scope(tenant.id):
                 top = orgs.create(None, {"name": "流动党员党委", "kind": "基层党委"})
                 branch = orgs.create(None, {"name": "流动党员党支部", "kind": "党支部", "parent": top.code})
@@ -64,23 +66,36 @@ def build(app, tenants: int, members: int) -> list[str]:
                 for chunk in range(0, len(rows), 10_000):
                     db.session.execute(sa.insert(Member.__table__), rows[chunk:chunk + 10_000])
                 db.session.commit()
+                ids = db.session.execute(sa.select(Member.id, Member.name)).all()
+                items = [{"tenant_id": tenant.id, "kind": "lost_contact", "subject_type": "member",
+                          "subject_id": mid, "org_id": branch.id, "subject_name": name, "number": 7,
+                          "member_id": mid, "found_on": date(2026, 11, 1)} for mid, name in ids]
+                for chunk in range(0, len(items), 10_000):
+                    db.session.execute(sa.insert(WorkItem.__table__), items[chunk:chunk + 10_000])
+                db.session.commit()
         first = db.session.execute(db.select(Tenant).filter_by(code="320115")).scalar_one()
         auth.create_user("bench-admin", PASSWORD, tenant=first, role="tenant_admin")
         auth.create_user("bench-upper", PASSWORD, tenant=None, role="upper_reader", region_code="320000")
         db.session.commit()
+        admin = db.session.execute(db.select(User).filter_by(username="bench-admin")).scalar_one()
+        token = auth.issue_token(admin, "bench")
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("ANALYZE"))
-    return codes
+    return token
 
 
-def measure(app, user: str, path: str, repeat: int) -> tuple[float, float, int]:
+def measure(app, user: str, path: str, repeat: int, token: str) -> tuple[float, float, int]:
     from sqlalchemy import event
 
     from portal.extensions import db
     client = app.test_client()
-    r = client.post("/login", data={"username": user, "password": PASSWORD})
-    assert r.status_code == 302, r.status_code
+    if path.startswith("/api/"):
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    else:
+        r = client.post("/login", data={"username": user, "password": PASSWORD})
+        assert r.status_code == 302, r.status_code
     assert client.get(path).status_code == 200, path
     times, statements = [], []
     with app.app_context():
@@ -120,18 +135,37 @@ def main() -> None:
     with app.app_context():
         upgrade()
     start = time.perf_counter()
-    build(app, args.tenants, args.members)
+    token = build(app, args.tenants, args.members)
     print(f"built {args.tenants} counties x {args.members} members in {time.perf_counter() - start:.1f} s")
-    deep = max(1, args.members // 3 // 20)
+    with app.app_context():
+        from portal.extensions import db
+        from portal.members.models import Member
+        from portal.tenancy.context import tenant_scope
+        from portal.tenancy.models import Tenant
+        first = db.session.execute(db.select(Tenant).filter_by(code="320115")).scalar_one()
+        # The deepest page of the outgoing tab (two thirds of the register) and of the API's list;
+        # the list's next link names the last row of the page before (keyset).
+        deep = max(2, args.members * 2 // 3 // 20)
+        with tenant_scope(first.id):
+            member_id = db.session.execute(db.select(Member.id).order_by(Member.id)).scalars().first()
+            after = db.session.execute(db.select(Member.id).filter_by(direction="流出", status="active")
+                                       .order_by(Member.name, Member.id).offset((deep - 1) * 20 - 1)).scalars().first()
+        db.session.remove()
+    api_deep = max(1, args.members // 20 - 1)
     pages = [
         ("region statistics", "bench-upper", "/region/320000/stats"),
         ("member list", "bench-admin", "/t/320115/members/"),
         (f"member list page {deep}", "bench-admin", f"/t/320115/members/?page={deep}"),
+        (f"member list page {deep}, next", "bench-admin", f"/t/320115/members/?page={deep}&after={after}"),
+        ("API member list", "bench-admin", "/api/v1/t/320115/members"),
+        (f"API member list page {api_deep}", "bench-admin", f"/api/v1/t/320115/members?page={api_deep}"),
+        ("member page", "bench-admin", f"/t/320115/members/{member_id}"),
+        ("work list", "bench-admin", "/t/320115/worklist"),
         ("exchange dashboard", "bench-admin", "/t/320115/exchange/dashboard"),
     ]
     print(f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5}")
     for name, user, path in pages:
-        p50, p95, n = measure(app, user, path, args.repeat)
+        p50, p95, n = measure(app, user, path, args.repeat, token)
         print(f"{name:28} {p50:8.1f} {p95:8.1f} {n:5d}")
 
 
