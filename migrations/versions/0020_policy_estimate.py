@@ -1,7 +1,7 @@
 """the tenant policy in a form the planner estimates well
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 
 The planner estimated the cross-tenant flag of the tenant policy (`current_setting(...) = 'on'`)
 at 0.5% of the rows and multiplied the policy's share with the application's own, equal tenant
@@ -15,7 +15,7 @@ from alembic import op
 from portal.tenancy import rls
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
