@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal.auth import services as auth
 from portal.core.errors import ValidationFailed
 from portal.demo import seed as demo
 from portal.demo.national import load as national
@@ -50,9 +51,10 @@ def seed(if_empty, scale, tenants, members, transfers, agreements, seed_number, 
         options = national.Options(tenants=tenants, members=members, transfers=transfers, agreements=agreements,
                                    seed=seed_number, workers=workers)
         try:
-            totals = national.run(current_app, options, password, echo=click.echo)
+            auth.check_password_strength(password)
         except ValidationFailed as exc:
             raise click.ClickException(f"DEMO_PASSWORD rejected: {exc.message}")
+        totals = national.run(current_app, options, password, echo=click.echo)
         click.echo(", ".join(f"{k} {v:,}" for k, v in sorted(totals.items())))
         _banner(password)
         return

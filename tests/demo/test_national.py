@@ -125,6 +125,7 @@ def test_members_read_and_found_through_the_app(seeded):
             with time_machine.travel(MOMENT, tick=False):
                 stats = reports.tenant_stats(principal, as_of=TODAY)
             assert stats["total"] == len(mine)
+            first = db.session.execute(members.search(principal).limit(1)).unique().scalar_one()
         holder = members.holder(crypto.keyed_hashes(number))
         if member.holds_relationship:
             assert holder[2].id == tenant.id
@@ -141,8 +142,7 @@ def test_members_read_and_found_through_the_app(seeded):
     login(client, "320115-clerk", demo.DEFAULT_PASSWORD)
     page = client.get("/t/320115/members/")
     assert page.status_code == 200
-    body = page.get_data(as_text=True)
-    assert member.name in body or "下一页" in body or "共" in body
+    assert first.name in page.get_data(as_text=True)  # the list's first row, in the app's own order
     assert client.get(f"/t/{other.code}/members/").status_code in (403, 404)
 
 

@@ -13,6 +13,7 @@ import multiprocessing
 import random
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -189,7 +190,12 @@ def _start_worker(settings: dict, world: World) -> None:
 
 def _work(task: TenantTask) -> Counter:
     with _APP.app_context():
-        return _one(_WORLD, task)
+        try:
+            return _one(_WORLD, task)
+        except Exception as exc:
+            # Sent back as text: an exception that does not unpickle (ValidationFailed) would
+            # leave the pool waiting for ever.
+            raise RuntimeError(f"{task.county.code}: {traceback.format_exc()}") from None
 
 
 def _one(world: World, task: TenantTask) -> Counter:

