@@ -125,7 +125,8 @@ def test_members_read_and_found_through_the_app(seeded):
             with time_machine.travel(MOMENT, tick=False):
                 stats = reports.tenant_stats(principal, as_of=TODAY)
             assert stats["total"] == len(mine)
-            first = db.session.execute(members.search(principal).limit(1)).unique().scalar_one()
+            first = db.session.execute(members.search(principal, direction="outgoing").limit(1)) \
+                .unique().scalar_one()
         holder = members.holder(crypto.keyed_hashes(number))
         if member.holds_relationship:
             assert holder[2].id == tenant.id
@@ -140,7 +141,7 @@ def test_members_read_and_found_through_the_app(seeded):
 
     client = app.test_client()
     login(client, "320115-clerk", demo.DEFAULT_PASSWORD)
-    page = client.get("/t/320115/members/")
+    page = client.get("/t/320115/members/?direction=outgoing")
     assert page.status_code == 200
     assert first.name in page.get_data(as_text=True)  # the list's first row, in the app's own order
     assert client.get(f"/t/{other.code}/members/").status_code in (403, 404)
@@ -164,3 +165,24 @@ def test_refused_outside_development_writes_nothing(clean_app):
     assert result.exit_code != 0
     assert "development configuration only" in result.output and "Nothing was written" in result.output
     assert counts(clean_app) == before
+
+
+def test_transfers_of_every_state_open_for_both_sides(seeded):
+    """Seeded transfers are pages the app serves: the sender's and the receiver's clerk open one of
+    each state (a seeded letter has its number but no stored PDF: 404, never a 500)."""
+    app, _ = seeded
+    with app.app_context(), cross_tenant():
+        codes = {t.id: t.code for t in db.session.execute(db.select(Tenant)).scalars()}
+        picks = {}
+        for t in db.session.execute(db.select(ex.Transfer).order_by(ex.Transfer.id)).scalars():
+            picks.setdefault(t.state, (t.id, codes[t.tenant_id], codes[t.other_tenant_id]))
+        db.session.remove()
+    assert set(picks) == set(ex.TRANSFER_STATES)
+    for state, (tid, sender, receiver) in picks.items():
+        for code in (sender, receiver):
+            client = app.test_client()
+            login(client, f"{code}-clerk", demo.DEFAULT_PASSWORD)
+            page = client.get(f"/t/{code}/exchange/transfers/{tid}")
+            assert page.status_code == 200, (state, code)
+        if state == ex.ACCEPTED:
+            assert client.get(f"/t/{receiver}/exchange/transfers/{tid}/letter.pdf").status_code == 404
