@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages bench-web lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages bench-web seed-national lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,15 @@ BENCH_WEB_DATABASE ?=
 bench-web: install
 	BENCH_WEB_DATABASE="$(BENCH_WEB_DATABASE)" $(BIN)/python tests/perf/bench_web.py --admin-url "$(PG_URL)" \
 		--redis "$(REDIS)" $(BENCH_WEB_ARGS)
+
+# The national demo data set (every county, 2,000,000 members; README "A national data set") in the
+# database portal_national on PG_URL's server, owned by the ordinary role portal_test; dropped and
+# made again each time. SEED_ARGS="--tenants 50 --members 100000" for a smaller one.
+seed-national: install
+	psql "$(PG_URL)" -qc "DROP DATABASE IF EXISTS portal_national" -c "CREATE DATABASE portal_national OWNER portal_test"
+	export DATABASE_URL="$$(echo '$(PG_URL)' | sed 's#//[^@]*@#//portal_test@#; s#/[^/]*$$#/portal_national#')" \
+		PORTAL_ENV=development && $(BIN)/flask db upgrade && $(BIN)/flask tenants sync && \
+		time $(BIN)/flask demo seed --scale national $(SEED_ARGS)
 
 # Citus (distributed PostgreSQL): builds it from the vendored source into build/citus once, starts a
 # coordinator and two workers on loopback ports 55701-55703, distributes every table, runs the

@@ -195,6 +195,10 @@ class MemberGenerator:
         given = rng.choice(chars) + (rng.choice(chars) if rng.random() < 0.7 else "")
         return surname + given
 
+    def _place(self, incoming: bool) -> vocab.Place:
+        """Where an incoming member comes from, or where an outgoing one lives."""
+        return _weighted(self.rng, [(pl, pl.weight) for pl in (self.p.origins if incoming else self.p.destinations)])
+
     def _phone(self) -> str:
         return self.rng.choice(vocab.MOBILE_PREFIXES) + f"{self.rng.randrange(10 ** 8):08d}"
 
@@ -248,11 +252,11 @@ class MemberGenerator:
         born = self._birth()
         age = full_years(born, today)
         if incoming:
-            place = _weighted(rng, [(pl, pl.weight) for pl in p.origins])
+            place = self._place(incoming=True)
             id_region, org = place.code, rng.choice(self.host_orgs)
             reason = _weighted(rng, (("务工", 60), ("经商", 15), ("随迁", 15), ("其他", 10)))
         else:
-            place = _weighted(rng, [(pl, pl.weight) for pl in p.destinations])
+            place = self._place(incoming=False)
             id_region, org = self.tenant.code, rng.choice(self.origin_orgs)
             reason = _weighted(rng, (("务工", 62), ("经商", 14), ("求学", 8 if age < 28 else 0), ("随迁", 10),
                                      ("其他", 6)))

@@ -23,7 +23,7 @@ _VALUE_COLUMNS = ("name", "sex", "ethnicity", "birth_date", "education", "joined
                   "dues_paid_through", "last_contact_on", "certificate_no")
 
 
-def _member_row(tenant_id: int, values: dict, now) -> dict:
+def member_row(tenant_id: int, values: dict, now) -> dict:
     number = values["id_number"]
     row = {key: values.get(key, _DEFAULTS.get(key)) for key in _VALUE_COLUMNS}
     for key, default in _DEFAULTS.items():
@@ -56,7 +56,7 @@ def insert_members(principal, rows: list[dict], on_progress=None) -> int:
     written = 0
     for start in range(0, len(rows), BATCH):
         audit: list[dict] = []
-        batch = [_member_row(tenant_id, values, now) for values in rows[start:start + BATCH]]
+        batch = [member_row(tenant_id, values, now) for values in rows[start:start + BATCH]]
         by_hash = {r["id_hash"]: r for r in batch}
         inserted = insert(members, batch, returning=("id", "id_hash"))
         hold_rows, dues_rows, cert_rows = [], [], []

@@ -26,7 +26,8 @@ def insert(table, rows: list[dict], returning: tuple[str, ...] = ()) -> list:
         return []
     names = list(rows[0])
     json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
-    cols = ", ".join(names)
+    # Quoted: a column may carry a reserved word's name (contacts.on).
+    cols = ", ".join(f'"{name}"' for name in names)
     staging = f"_bulk_{table.name}_{zlib.crc32(cols.encode()):x}"
     cursor = conn.connection.driver_connection.cursor()
     # A staging table of the session, without the policies: COPY fills it at C speed, and one
