@@ -65,6 +65,10 @@ def test_the_card_carries_a_new_link_that_opens_the_members_page(client, world, 
     m, number = _member_with_card(client, world)
     page = client.get(f"/t/{A}/members/{m.id}").get_data(as_text=True)
     assert 'id="self-card"' in page and "打印带自助链接的活动证" in page
+    with tenant_scope(world.tenant_ids[A]):
+        card_id = db.session.execute(db.select(Letter.id).filter_by(kind="activity_card")).scalar_one()
+    card_page = client.get(f"/t/{A}/letters/{card_id}").get_data(as_text=True)  # the card's own page offers it too
+    assert f'action="/t/{A}/members/{m.id}/self-service/card"' in card_page
     old = client.post(f"/t/{A}/members/{m.id}/self-service")  # a link made earlier on the member page
     old_token = re.search(r"/m/([A-Za-z0-9_-]{32})", old.get_data(as_text=True)).group(1)
 
