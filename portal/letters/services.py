@@ -186,9 +186,10 @@ def render_letter(letter: Letter) -> bytes:
     return pdf
 
 
-def _render_bytes(letter: Letter) -> bytes:
+def _render_bytes(letter: Letter, extra: dict | None = None) -> bytes:
     tenant = _tenant_of(letter)
     ctx = render_context(letter, tenant)
+    ctx.update(extra or {})
     r = renderer()
     try:
         with _render_lock:
@@ -217,6 +218,13 @@ def pdf_bytes(letter: Letter) -> bytes:
             return pdf
         log.warning("letter %s: stored PDF missing or checksum mismatch, rendering in memory", letter.id)
     return _render_bytes(letter)
+
+
+def render_transient(letter: Letter, extra: dict) -> bytes:
+    """The letter rendered in memory with `extra` beside its stored context. Nothing is stored:
+    this is for what must not be kept with the document (a member's self-service link, whose
+    token exists only as a hash once the answer has gone)."""
+    return _render_bytes(letter, extra)
 
 
 # ---------------------------------------------------------------- background rendering

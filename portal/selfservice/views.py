@@ -4,15 +4,16 @@ office's side (issuing links, deciding what members reported). Thin over service
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from portal.auth.access import permission, public
-from portal.auth.roles import EDIT_REGISTER, READ
+from portal.auth.roles import EDIT_REGISTER, LETTERS, READ
 from portal.core import clock
+from portal.core.downloads import file_response
 from portal.core.errors import PortalError, ValidationFailed
 from portal.core.paging import page_arg
 from portal.extensions import db, limiter
 from portal.i18n import _, lazy
 from portal.core import qr
 from portal.members import services as members
-from portal.selfservice import services
+from portal.selfservice import card, services
 from portal.selfservice.models import DETAIL_FIELDS, KIND_LABELS, PENDING, STATE_LABELS
 
 bp = Blueprint("selfservice", __name__)
@@ -118,10 +119,14 @@ def link_panel(member):
     pending = (
         db.session.execute(services.reports_query(g.principal).filter_by(member_id=member.id)).scalars().all()
     )
+    can_edit = g.principal.can(EDIT_REGISTER) and member.status == "active"
     return {
         "link": link,
         "pending": pending,
-        "can_edit": g.principal.can(EDIT_REGISTER) and member.status == "active",
+        "can_edit": can_edit,
+        # the activity certificate can carry the link: offered while the member holds one (its number
+        # is on the register row, so the page asks nothing more; printing checks the card itself)
+        "card": member.certificate_no if can_edit and g.principal.can(LETTERS) else "",
     }
 
 
@@ -144,6 +149,22 @@ def revoke(member_id):
     db.session.commit()
     flash(_("自助链接已停用。") if n else _("该党员没有有效的自助链接。"), "success" if n else "info")
     return redirect(url_for("members.show", member_id=member.id))
+
+
+@bp.post("/t/<tenant>/members/<int:member_id>/self-service/card", endpoint="card")
+@permission(EDIT_REGISTER)
+def print_card(member_id):
+    """The member's activity certificate with a new personal link on it. Like the link page, the
+    PDF is the answer and is not kept: the token is in it and nowhere else."""
+    member = members.get(g.principal, member_id)
+    try:
+        pdf, name = card.card_with_link(g.principal, member)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("members.show", member_id=member_id))
+    db.session.commit()
+    return file_response(pdf, name, inline=True)
 
 
 @bp.post("/t/<tenant>/self-service/links", endpoint="issue_many")

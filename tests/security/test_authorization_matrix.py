@@ -122,7 +122,7 @@ EXPECTED = {
     "selfservice.open": "public", "selfservice.unlock": "public", "selfservice.submit": "public",
     "selfservice.leave": "public", "api.self_service_session": "public", "api.self_service_report": "public",
     "selfservice.issue": "edit_register", "selfservice.revoke": "edit_register",
-    "selfservice.issue_many": "edit_register",
+    "selfservice.issue_many": "edit_register", "selfservice.card": "edit_register",
     "selfservice.reports": "read", "selfservice.report": "read", "selfservice.approve": "edit_register",
     "selfservice.reject": "edit_register",
     "api.self_service_issue": "edit_register", "api.self_service_revoke": "edit_register",

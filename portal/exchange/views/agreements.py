@@ -8,10 +8,11 @@ from portal.auth.access import permission
 from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core import areas, clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
+from portal.core.forms import choices
 from portal.exchange import agreements, notices, registry
-from portal.exchange.forms import agreement_form, default_duties, form_dict
-from portal.exchange.models import (AGREEMENT_STATE_LABELS, AGREEMENT_STATES, NOTICE_KINDS, NOTICE_LABELS,
-                                    REPORT_LABELS)
+from portal.exchange.forms import (AgreementForm, AgreementStepForm, AttendanceForm, NoticeForm, agreement_forms,
+                                   default_duties)
+from portal.exchange.models import AGREEMENT_STATE_LABELS, AGREEMENT_STATES, NOTICE_KINDS, NOTICE_LABELS
 from portal.exchange.shared import run
 from portal.exchange.views import bp, pdf_response
 from portal.extensions import db
@@ -68,13 +69,28 @@ def _render_new(data: dict, error=None, status: int = 200):
     selected = {str(x) for x in (data.get("members") or [])}
     mq = request.args.get("mq", "")
     found, search_error = _candidates(host, mq, selected)
+    entry = registry.entry(host) if host else None
     return render_template(
-        "exchange/agreement_new.html", data=data, host=registry.entry(host) if host else None, to_q=to_q,
-        host_choices=host_choices, own_orgs=members.allowed_orgs(g.principal), mq=mq,
-        candidates=found, search_error=search_error, selected=selected,
+        "exchange/agreement_new.html", data=data, host=entry, to_q=to_q,
+        host_choices=host_choices, mq=mq, candidates=found, search_error=search_error, selected=selected,
         area_name=areas.name(agreements.area_code(host)) if host else "",
-        duties=data.get("duties") or default_duties(), report_labels=REPORT_LABELS, error=error,
-        default_ends=(clock.today() + timedelta(days=365)).isoformat(), today=clock.today().isoformat()), status
+        form=_proposal_form(data, entry), error=error), status
+
+
+def _proposal_form(data: dict, host) -> AgreementForm:
+    """The proposal form holding `data` (as posted, or the defaults of a new one)."""
+    duties = data.get("duties") or default_duties()
+    today = clock.today()
+    values = {**data, "duties_host": duties.get("host", ""), "duties_origin": duties.get("origin", "")}
+    for key, default in (("starts_on", today.isoformat()), ("ends_on", (today + timedelta(days=365)).isoformat()),
+                         ("report_every", "quarter"), ("scope", "members")):
+        values[key] = values.get(key) or default
+    form = AgreementForm(formdata=None, data=values)
+    form.origin_org.choices = choices([("", _("默认：所选党员的组织，或本县区基层党委"))] + [
+        (o.code, "　" * o.depth + o.name) for o in members.allowed_orgs(g.principal)])
+    form.scope.choices = choices([("members", _("列明党员")), ("all_in_area", _(
+        "本组织在流入地（%(t)s）的全部流出党员", t=host["tenant"]["name"] if host and host.get("tenant") else ""))])
+    return form
 
 
 @bp.get("/t/<tenant>/exchange/agreements/new")
@@ -88,7 +104,7 @@ def new_agreement():
 @bp.post("/t/<tenant>/exchange/agreements/new")
 @permission(EXCHANGE)
 def propose_agreement():
-    data = agreement_form()
+    data = AgreementForm().payload()
     try:
         a = run(agreements.propose, g.principal, data)
     except PortalError as exc:
@@ -97,14 +113,16 @@ def propose_agreement():
     return redirect(url_for("exchange.agreement", agreement_id=a.id))
 
 
-def _render_detail(a, error=None, status: int = 200, form: dict | None = None):
+def _render_detail(a, error=None, status: int = 200, done: str = "", posted: dict | None = None):
     side = agreements.side_of(g.principal, a)
+    covered = agreements.covered(a, g.principal)
+    today = clock.today().isoformat()
     return render_template(
         "exchange/agreement.html", a=a, side=side, steps=agreements.allowed_steps(g.principal, a),
-        covered=agreements.covered(a, g.principal), attendance=notices.attendance(g.principal, a),
+        covered=covered, attendance=notices.attendance(g.principal, a),
         notices=notices.list_for(g.principal, a), notice_kinds=NOTICE_KINDS, notice_labels=NOTICE_LABELS,
-        can_act=g.principal.can(EXCHANGE), can_download=g.principal.can(LETTERS), error=error, form=form or {},
-        today=clock.today().isoformat()), status
+        can_act=g.principal.can(EXCHANGE), can_download=g.principal.can(LETTERS), error=error,
+        forms=agreement_forms(covered, today, done, posted), today=today), status
 
 
 @bp.get("/t/<tenant>/exchange/agreements/<int:agreement_id>")
@@ -124,7 +142,7 @@ def _act(agreement_id, fn, *args, done: str, form: dict | None = None):
         if exc.status == 404:
             raise
         db.session.rollback()
-        return _render_detail(agreements.get(g.principal, agreement_id), exc, exc.status, form=form)
+        return _render_detail(agreements.get(g.principal, agreement_id), exc, exc.status, done=done, posted=form)
     flash(str(DONE[done]), "success")
     return redirect(url_for("exchange.agreement", agreement_id=agreement_id))
 
@@ -132,22 +150,21 @@ def _act(agreement_id, fn, *args, done: str, form: dict | None = None):
 @bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/<any(countersign, decline, terminate):step>")
 @permission(EXCHANGE)
 def agreement_step(agreement_id, step):
-    data = form_dict("reason", "contact_name", "contact_phone")
+    data = AgreementStepForm().payload()
     return _act(agreement_id, agreements.STEPS[step], data, done=step, form=data)
 
 
 @bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/attendance")
 @permission(EXCHANGE)
 def record_attendance(agreement_id):
-    data = form_dict("member", "on", "activity")
-    data["present"] = request.form.get("present", "0")
+    data = AttendanceForm().payload()
     return _act(agreement_id, notices.record_attendance, data, done="attendance", form=data)
 
 
 @bp.post("/t/<tenant>/exchange/agreements/<int:agreement_id>/notices")
 @permission(EXCHANGE)
 def post_notice(agreement_id):
-    data = form_dict("kind", "member", "occurred_on", "body")
+    data = NoticeForm().payload()
     return _act(agreement_id, notices.post, data, done="notice", form=data)
 
 

@@ -6,6 +6,7 @@ from portal.auth.access import login_only, permission
 from portal.auth.roles import EXCHANGE
 from portal.core.errors import NotFound, PortalError
 from portal.exchange import agreements, registry, transfers
+from portal.exchange.forms import HeldElsewhereForm
 from portal.exchange.shared import run
 from portal.exchange.views import bp
 from portal.i18n import _
@@ -49,15 +50,11 @@ def lookup():
                            my_tenants=registry.exchange_tenants(g.user)), (error.status if error else 200)
 
 
-def _held_args():
-    return {k: request.form.get(k, "") for k in ("id_number", "to_org", "host_org", "note", "ends_on")}
-
-
 @bp.post("/t/<tenant>/exchange/held-elsewhere/request")
 @permission(EXCHANGE)
 def request_transfer():
     """Ask the holding organization to transfer the relationship here (one step)."""
-    data = _held_args()
+    data = HeldElsewhereForm().payload()
     try:
         result = run(transfers.request_transfer, g.principal, data)
     except PortalError as exc:
@@ -71,7 +68,7 @@ def request_transfer():
 @permission(EXCHANGE)
 def propose_from_register():
     """Propose co-management with the holding organization for this person (one step)."""
-    data = _held_args()
+    data = HeldElsewhereForm().payload()
     found = None
     try:
         found = registry.lookup(data["id_number"], user=g.user, tenant_ids=[g.tenant.id], via="propose")

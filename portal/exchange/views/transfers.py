@@ -8,7 +8,7 @@ from portal.auth.roles import EXCHANGE, LETTERS, READ
 from portal.core import clock
 from portal.core.errors import NotFound, PortalError, ValidationFailed
 from portal.exchange import dashboard, registry, transfers
-from portal.exchange.forms import step_form, transfer_form
+from portal.exchange.forms import TransferForm, step_form, step_forms
 from portal.exchange.models import (RETURN_REASON_LABELS, STATE_LABELS, STEP_LABELS, TRANSFER_STATES)
 from portal.exchange.shared import run
 from portal.exchange.views import bp, pdf_response
@@ -80,7 +80,7 @@ def _render_new(data: dict, error=None, status: int = 200):
     return render_template("exchange/transfer_new.html", data=data, member=member, target=target, q=q, to_q=to_q,
                            member_choices=_member_choices(q) if member is None else [],
                            target_choices=_target_choices(to_q) if target is None else [],
-                           error=error), status
+                           form=TransferForm(formdata=None, data=data), error=error), status
 
 
 @bp.get("/t/<tenant>/exchange/transfers/new")
@@ -93,7 +93,7 @@ def new_transfer():
 @bp.post("/t/<tenant>/exchange/transfers/new")
 @permission(EXCHANGE)
 def submit_transfer():
-    data = transfer_form()
+    data = TransferForm().payload()
     try:
         t = run(transfers.submit, g.principal, data)
     except PortalError as exc:
@@ -102,12 +102,14 @@ def submit_transfer():
     return redirect(url_for("exchange.transfer", transfer_id=t.id))
 
 
-def _render_detail(t, error=None, status: int = 200, form: dict | None = None):
+def _render_detail(t, error=None, status: int = 200, step: str = "", posted: dict | None = None):
     history = transfers.history(g.principal, t)
+    today = clock.today()
     return render_template("exchange/transfer.html", t=t, history=history,
                            steps=transfers.allowed_steps(g.principal, t), side=transfers.side(g.principal, t),
-                           reasons=RETURN_REASON_LABELS, step_labels=STEP_LABELS, error=error, form=form or {},
-                           can_download=g.principal.can(LETTERS), today=clock.today()), status
+                           reasons=RETURN_REASON_LABELS, step_labels=STEP_LABELS, error=error,
+                           forms=step_forms(t.note, today.isoformat(), step, posted),
+                           can_download=g.principal.can(LETTERS), today=today), status
 
 
 @bp.get("/t/<tenant>/exchange/transfers/<int:transfer_id>")
@@ -131,7 +133,7 @@ DONE_MESSAGES = {
 def transfer_step(transfer_id, step):
     if step not in transfers.STEPS:
         raise NotFound(_("没有此操作"))
-    data = step_form(step)
+    data = step_form(step).payload()
     try:
         run(transfers.step, g.principal, transfer_id, step, data)
     except PortalError as exc:
@@ -139,7 +141,7 @@ def transfer_step(transfer_id, step):
             raise
         # The page says clearly why, with the transfer as it is now (409 for a step out of turn).
         db.session.rollback()
-        return _render_detail(transfers.get(g.principal, transfer_id), exc, exc.status, form=data)
+        return _render_detail(transfers.get(g.principal, transfer_id), exc, exc.status, step=step, posted=data)
     flash(str(DONE_MESSAGES[step]), "success")
     return redirect(url_for("exchange.transfer", transfer_id=transfer_id))
 
