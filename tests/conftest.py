@@ -79,6 +79,9 @@ def test_settings(**overrides) -> dict:
     return settings
 
 
+test_settings.__test__ = False  # a helper imported by test modules, not a test of its own
+
+
 def until(predicate, timeout: float = 120.0, what: str = "", every: float = 0.2):
     """Wait for predicate() to give a true value (returned), at most `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from portal.auth import services as auth
 from portal.auth.models import RoleGrant, User
 from portal.auth.roles import CLERK, SECRETARY, TENANT_ADMIN, UPPER_READER, VIEWER
-from portal.core.bulk import insert
+from portal.tenancy.bulk import insert
 from portal.demo import data as vocab
 from portal.demo.national import tree
 from portal.demo.national.people import Places

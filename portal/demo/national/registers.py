@@ -4,7 +4,7 @@ events (and, for those that arrived, the receiver's new register row), the agree
 with their covered members.
 
 Rows are made the way the app makes them (members.services.clean, roster.bulk.member_row for the
-encrypted and hashed ID number, exchange.transfers.snapshot) and written with core.bulk.insert in
+encrypted and hashed ID number, exchange.transfers.snapshot) and written with tenancy.bulk.insert in
 the tenant's own scope, so row-level security checks every row. Ids of rows that others point at
 are drawn from the tables' sequences first, so the whole tenant is built before anything is sent.
 """
@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from sqlalchemy import text
 
 from portal.core import areas, clock
-from portal.core.bulk import insert
+from portal.tenancy.bulk import insert
 from portal.demo.national.people import NationalGenerator, Places, profile
 from portal.demo.national.tree import County
 from portal.exchange import models as ex
