@@ -9,7 +9,8 @@ re-render, a void or a download later prints the card without a link that may ha
 from portal.auth.roles import LETTERS
 from portal.core.errors import ValidationFailed
 from portal.i18n import _
-from portal.letters import documents, qr
+from portal.core import qr
+from portal.letters import documents
 from portal.letters import services as letters
 from portal.letters.files import letter_filename
 from portal.members.models import ACTIVE
