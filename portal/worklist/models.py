@@ -72,7 +72,9 @@ class WorkItem(TenantScoped, db.Model):
     notified_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     org = relationship("Organization", foreign_keys=[org_id],
-                       primaryjoin="WorkItem.org_id == Organization.id", lazy="joined", viewonly=True)
+                       primaryjoin="and_(WorkItem.org_id == Organization.id, "
+                                   "WorkItem.tenant_id == Organization.tenant_id)",
+                       lazy="joined", viewonly=True)
 
     @property
     def kind_label(self) -> str:

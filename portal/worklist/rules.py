@@ -164,8 +164,10 @@ def political_birthdays(tid: int, as_of: date):
         if day.month == 2 and day.day == 28 and not _leap(day.year):
             window["02-29"] = day  # a leap-day joiner is greeted on 28 February
     md = month_day(Member.joined_on)
-    day = sa.case({k: sa.literal(v, sa.Date) for k, v in window.items()}, value=md)
-    year = sa.case({k: v.year for k, v in window.items()}, value=md)
+    # Searched CASE (WHEN md = ...), not CASE md WHEN ...: Citus rewrites the short form wrongly
+    # when it sends the statement to a worker ("operator does not exist: text = boolean").
+    day = sa.case(*[(md == k, sa.literal(v, sa.Date)) for k, v in window.items()])
+    year = sa.case(*[(md == k, v.year) for k, v in window.items()])
     return _member_select(tid, md.in_(list(window)), Member.joined_on < day, due_on=day,
                           number=year - sa.cast(sa.extract("year", Member.joined_on), sa.Integer))
 

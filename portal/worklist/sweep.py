@@ -1,9 +1,9 @@
 """The daily sweep: apply the exchange deadlines, then rebuild every tenant's work list.
 
 `run()` is the one entry point (the `flask sweep` command and the scheduled job call it). Per
-tenant and rule it issues two statements: delete the stored items whose cause is gone or changed,
-insert the items that are new. Both are set-based (INSERT ... SELECT / DELETE ... NOT EXISTS), so
-the cost grows with the register inside the database, not in Python. Running it twice on a day
+tenant and rule it deletes the stored items whose cause is gone or changed and reads the items that
+are new (both set-based, DELETE / SELECT ... NOT EXISTS), then inserts those: the comparisons run
+inside the database, and only the new items pass through Python. Running it twice on a day
 changes nothing the second time. Each new item is announced once in the responsible
 organization's inbox (`notified_at`); with SMTP configured a digest job per tenant follows.
 """
@@ -25,6 +25,7 @@ from portal.worklist import rules
 from portal.worklist.models import KIND_LABELS, KINDS, WorkItem
 
 NOTIFICATION_KIND = "work_item"
+INSERT_BATCH = 5000  # rows per INSERT call (SQLAlchemy sends them as multi-row VALUES)
 SUBJECTS = {
     "reply_due": "transfer", "reply_overdue": "transfer", "awaiting_other_side": "transfer",
     "returned_repeatedly": "transfer", "letter_expiring": "transfer", "letter_overdue": "transfer",
@@ -122,39 +123,50 @@ def rebuild_kinds(tenant: Tenant, as_of: date, kinds) -> None:
 
 def _sync(tid: int, kind: str, subject_type: str, current, as_of: date) -> tuple[int, int]:
     table = WorkItem.__table__
-    cur = current.subquery("cur")
+    # A CTE, not a subquery: a rule may read the other side's transfers and agreements, which a
+    # distributed database keeps on other nodes than this tenant's work list. It then computes the
+    # set on its own and joins the result here; PostgreSQL inlines the CTE as it would the subquery.
+    cur = current.cte("cur")
     # An item whose responsible org, due date or figure changed is a new item (a member moved to
     # another branch: that branch must hear of it).
     same = sa.exists().where(cur.c.subject_id == table.c.subject_id, cur.c.org_id == table.c.org_id,
                              cur.c.due_on.is_not_distinct_from(table.c.due_on),
                              cur.c.number.is_not_distinct_from(table.c.number))
-    removed = db.session.execute(sa.delete(table).where(table.c.tenant_id == tid, table.c.kind == kind, ~same)
-                                 ).rowcount or 0
+    # Counted by RETURNING: SQLite reports no row count for a statement that starts with WITH.
+    gone = sa.delete(table).where(table.c.tenant_id == tid, table.c.kind == kind, ~same)
+    removed = len(db.session.execute(gone.add_cte(cur).returning(table.c.id)).all())
     stored = table.alias("stored")
     known = sa.exists().where(stored.c.tenant_id == tid, stored.c.kind == kind,
                               stored.c.subject_type == subject_type, stored.c.subject_id == cur.c.subject_id,
                               stored.c.org_id == cur.c.org_id)
-    columns = ["tenant_id", "kind", "subject_type", "subject_id", "org_id", "due_on", "subject_name", "number",
-               "member_id", "found_on"]
-    source = sa.select(sa.literal(tid, sa.Integer), sa.literal(kind, sa.String), sa.literal(subject_type, sa.String),
-                       cur.c.subject_id, cur.c.org_id, cur.c.due_on, sa.func.coalesce(cur.c.subject_name, ""),
-                       cur.c.number, cur.c.member_id, sa.literal(as_of, sa.Date)).where(~known)
-    # psycopg reports an INSERT's row count only when asked to keep it
-    added = db.session.execute(sa.insert(table).from_select(columns, source)
-                               .execution_options(preserve_rowcount=True)).rowcount or 0
-    return added, removed
+    # SQLite's date arithmetic gives text; read it back as the dates the column holds.
+    due_on = sa.type_coerce(cur.c.due_on, sa.Date)
+    fresh = db.session.execute(sa.select(cur.c.subject_id, cur.c.org_id, due_on, cur.c.subject_name,
+                                         cur.c.number, cur.c.member_id).where(~known)).all()
+    _insert(table, [{"tenant_id": tid, "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
+                     "org_id": org_id, "due_on": due_on, "subject_name": name or "", "number": number,
+                     "member_id": member_id, "found_on": as_of}
+                    for subject_id, org_id, due_on, name, number, member_id in fresh])
+    return len(fresh), removed
 
 
 def _announce(tid: int) -> int:
     """One inbox message per new item, then the items are marked announced."""
     table = WorkItem.__table__
     now = clock.utcnow()
-    label = sa.case({kind: str(KIND_LABELS[kind]) for kind in KINDS}, value=table.c.kind, else_=table.c.kind)
-    message = label + sa.literal("：") + table.c.subject_name
     pending = (table.c.tenant_id == tid, table.c.notified_at.is_(None))
-    notes = Notification.__table__
-    db.session.execute(sa.insert(notes).from_select(
-        ["tenant_id", "org_id", "kind", "subject_type", "subject_id", "message", "created_at"],
-        sa.select(table.c.tenant_id, table.c.org_id, sa.literal(NOTIFICATION_KIND, sa.String), table.c.subject_type,
-                  table.c.subject_id, message, sa.literal(now, sa.DateTime)).where(*pending)))
+    items = db.session.execute(sa.select(table.c.org_id, table.c.kind, table.c.subject_type,
+                                         table.c.subject_id, table.c.subject_name).where(*pending)).all()
+    _insert(Notification.__table__, [
+        {"tenant_id": tid, "org_id": org_id, "kind": NOTIFICATION_KIND, "subject_type": subject_type,
+         "subject_id": subject_id, "message": f"{KIND_LABELS.get(kind, kind)}：{name}", "created_at": now}
+        for org_id, kind, subject_type, subject_id, name in items])
     return db.session.execute(sa.update(table).where(*pending).values(notified_at=now)).rowcount or 0
+
+
+def _insert(table, rows: list[dict]) -> None:
+    """Rows inserted as VALUES rather than by INSERT ... SELECT: a distributed database (Citus) runs
+    an INSERT ... SELECT whose rows come from other nodes, or that draws ids from a sequence, by
+    copying the rows in (COPY), which row-level security refuses."""
+    for start in range(0, len(rows), INSERT_BATCH):
+        db.session.execute(sa.insert(table), rows[start:start + INSERT_BATCH])

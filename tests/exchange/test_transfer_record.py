@@ -146,9 +146,13 @@ def test_migration_0006_fixes_rows_written_before_and_leaves_edited_ones(world, 
     from pathlib import Path
 
     from portal.extensions import db
-    from portal.tenancy import rls
+    from portal.tenancy import citus, rls
     from portal.tenancy.context import cross_tenant
     from tests.conftest import each_tenant
+    if citus.is_citus(db.session.connection()):
+        # A database is distributed once it is at a revision whose keys distribute (0018 on), so
+        # 0006 never runs on a cluster; its query joins two tenants' registers, which Citus refuses.
+        pytest.skip("migration 0006 runs before a database can be distributed, never on a cluster")
     spec = importlib.util.spec_from_file_location(
         "m0006", Path(__file__).parents[2] / "migrations/versions/0006_transfer_origin_region.py")
     migration = importlib.util.module_from_spec(spec)
