@@ -22,7 +22,7 @@ from portal.reports import services as reports
 from portal.standing.models import DuesPayment
 from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.models import Tenant
-from tests.conftest import each_tenant, login
+from tests.conftest import each_tenant, login, owned_rows
 from tests.demo.test_seed import counts, dev_app, invoke  # noqa: F401 - the fixture
 
 TODAY = date(2026, 11, 30)
@@ -68,16 +68,16 @@ def test_small_national_set_has_the_counts_and_every_state(seeded):
 
         register = _all(Member)
         assert len(register) == 3000
-        transfers = db.session.execute(db.select(ex.Transfer)).scalars().all()
+        transfers = owned_rows(ex.Transfer)
         assert len(transfers) == 300
         assert {t.state for t in transfers} == set(ex.TRANSFER_STATES)
         assert all(t.tenant_id != t.other_tenant_id for t in transfers)
-        events = db.session.execute(db.select(ex.TransferEvent)).scalars().all()
+        events = owned_rows(ex.TransferEvent)
         assert {e.transfer_id for e in events} == {t.id for t in transfers}
-        agreements = db.session.execute(db.select(ex.Agreement)).scalars().all()
+        agreements = owned_rows(ex.Agreement)
         assert len(agreements) == 30
         assert {a.state for a in agreements} == set(ex.AGREEMENT_STATES)
-        covered = db.session.execute(db.select(ex.AgreementMember)).scalars().all()
+        covered = owned_rows(ex.AgreementMember)
         assert {c.agreement_id for c in covered} == {a.id for a in agreements}
 
         # An arrival moved the member: history at the sender, an active row at the receiver.
@@ -174,7 +174,7 @@ def test_transfers_of_every_state_open_for_both_sides(seeded):
     with app.app_context(), cross_tenant():
         codes = {t.id: t.code for t in db.session.execute(db.select(Tenant)).scalars()}
         picks = {}
-        for t in db.session.execute(db.select(ex.Transfer).order_by(ex.Transfer.id)).scalars():
+        for t in owned_rows(ex.Transfer):
             picks.setdefault(t.state, (t.id, codes[t.tenant_id], codes[t.other_tenant_id]))
         db.session.remove()
     assert set(picks) == set(ex.TRANSFER_STATES)

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.jobs import queue, schedule
 from portal.jobs.models import Job, OutboxEntry
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests.conftest import login, tenant
+from tests.conftest import login, owned_rows, tenant
 from tests.jobs.support import app_like, closed_port, roster_file
 
 A, B = "110105", "320115"
@@ -64,9 +64,8 @@ def _accepted_transfer(make):
 
 def _state(tid):
     from portal.exchange.models import Transfer
-    with cross_tenant():
-        db.session.expire_all()
-        state = db.session.get(Transfer, tid).state
+    db.session.expire_all()
+    state = next(t.state for t in owned_rows(Transfer, Transfer.id == tid))
     db.session.rollback()
     return state
 
