@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from tests.faults.support import free_port
 from tests.perf.bench_pages import build
-from tests.perf.soak import wait_http
+from tests.perf.soak import stop_all, wait_http
 
 BIN = Path(sys.executable).parent
 FALLBACK = "portal_bench_web"
@@ -372,12 +372,7 @@ def main() -> int:
             print(f"CPU of PostgreSQL: {cpu_db:.0f} s = {cpu_db / served * 1000:.0f} ms a request")
         print(f"\nlocust's CSV files and the servers' log: {work}")
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         log.close()
     if not args.no_profile:
         slowest = max((r for r in pages if r["Name"] in PAGE_PATHS), key=lambda r: float(r["95%"] or 0))

@@ -231,6 +231,16 @@ def wait_idle(env: dict, jobs: list, limit: float = 300) -> None:
     time.sleep(3)
 
 
+def stop_all(procs) -> None:
+    """Stop the servers a run started: politely first, killed if one hangs."""
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -342,12 +352,7 @@ def main() -> int:
         print("RESULT", "FAIL" if broken else "PASS")
         return 1 if broken else 0
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         if own_redis is not None:
             own_redis.stop()
         if own_pg is not None:
