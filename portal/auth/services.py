@@ -6,9 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
-from flask import current_app
 from argon2.exceptions import InvalidHashError, VerificationError
-
+from flask import current_app
 
 from portal.audit.services import record
 from portal.auth import sessions, twofactor
@@ -23,7 +22,18 @@ from portal.tenancy import loader
 from portal.tenancy.context import tenant_scope
 from portal.tenancy.models import Tenant
 
-_hasher = PasswordHasher()
+
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the cost of PASSWORD_HASH_COST. A stored hash names the cost it was made with,
+    so verifying never depends on the setting; a login rehashes a password stored at another cost."""
+    return _hasher_with(*current_app.config["PASSWORD_HASH_COST"])
+
+
 MIN_PASSWORD = 12
 DEMO_PASSWORD = "Demo-2026-only!"  # documented in the README; never acceptable outside development
 
@@ -53,7 +63,7 @@ def _guessable(raw: str) -> bool:
 
 
 def hash_password(raw: str) -> str:
-    return _hasher.hash(raw)
+    return _hasher().hash(raw)
 
 
 def check_password_strength(raw: str) -> None:
@@ -75,10 +85,10 @@ def check_password_strength(raw: str) -> None:
 def verify_password(user: User | None, raw: str) -> bool:
     if user is None:
         # Spend the same time as a real check so timing does not reveal which usernames exist.
-        _hasher.hash(raw or "x")
+        _hasher().hash(raw or "x")
         return False
     try:
-        return _hasher.verify(user.password_hash, raw or "")
+        return _hasher().verify(user.password_hash, raw or "")
     except (VerificationError, InvalidHashError):
         return False
 
@@ -95,7 +105,7 @@ def authenticate(username: str, password: str) -> User | None:
     user = user_by_name(username)
     if not verify_password(user, password) or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
     return user

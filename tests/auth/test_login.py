@@ -14,6 +14,23 @@ def test_passwords_are_stored_as_argon2(make):
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
+def test_outside_the_suite_passwords_are_hashed_at_full_cost(make):
+    """The suite hashes at the lowest cost for speed; every other configuration keeps argon2-cffi's
+    RFC 9106 profile, and a password stored at another cost is rehashed at the next login."""
+    from portal.auth import services as auth
+    from portal.config import Config, from_env
+    assert Config.PASSWORD_HASH_COST == from_env()["PASSWORD_HASH_COST"] == (3, 65536, 4)
+    user = make.user("110105", "clerk", username="clerk1")
+    assert "$m=1024,t=1,p=1$" in user.password_hash
+    full = create_app({**{k: getattr(Config, k) for k in dir(Config) if k.isupper()},
+                       "SQLALCHEMY_DATABASE_URI": db.engine.url.render_as_string(hide_password=False)})
+    with full.app_context():
+        assert auth.authenticate("clerk1", PASSWORD) is not None
+        stored = db.session.execute(db.select(User.password_hash).filter_by(username="clerk1")).scalar_one()
+        assert "$m=65536,t=3,p=4$" in stored
+        db.session.remove()
+
+
 def test_login_success_sets_a_hardened_session_cookie(make, client):
     make.user("110105", "clerk", username="clerk1")
     resp = login(client, "clerk1")
