@@ -147,14 +147,34 @@ def _start_worker(database_url: str, queue: str):
                             stdout=subprocess.DEVNULL, stderr=None)
 
 
-def _truncate(names: str) -> None:
-    # The rq worker may still be finishing the previous test's job; PostgreSQL then picks one of
-    # the two as a deadlock victim, and the truncate is simply tried again.
+_admin_engines: dict = {}
+
+
+def _empty_postgresql(tables: list[str]) -> None:
+    """Empty the test database between tests. With the superuser URL at hand (TEST_DATABASE_URL),
+    one transaction of DELETEs with triggers off (foreign keys and the audit trail's append-only
+    trigger) and the sequences set back: 25 ms, where a TRUNCATE of every table took 0.8 s, most of
+    a PostgreSQL test's time. A prepared database (Citus) has no such URL and is truncated.
+    The rq worker may still be finishing the previous test's job; PostgreSQL then picks one of the
+    two as a deadlock victim, and the emptying is simply tried again."""
     from sqlalchemy.exc import OperationalError
+    database = db.engine.url.database
+    if PG_ADMIN_URL and not PREPARED_URL:
+        if database not in _admin_engines:
+            _admin_engines[database] = create_engine(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}")
+        engine = _admin_engines[database]
+        statements = ["SET LOCAL session_replication_role = replica",
+                      *(f"DELETE FROM {name}" for name in tables),
+                      "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+                      "FROM pg_sequences WHERE schemaname = current_schema()"]
+    else:
+        engine = db.engine
+        statements = [f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"]
     for attempt in range(5):
         try:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            with engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
             return
         except OperationalError as e:
             if "deadlock" not in str(e) or attempt == 4:
@@ -168,7 +188,7 @@ def _clean(app):
         existing = set(inspect(db.engine).get_table_names())
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         if db.engine.dialect.name == "postgresql":
-            _truncate(", ".join(t.name for t in tables))
+            _empty_postgresql([t.name for t in tables])
         else:
             with db.engine.begin() as conn:
                 for t in tables:
