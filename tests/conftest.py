@@ -5,6 +5,7 @@ import os
 import time
 import subprocess
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -150,31 +151,46 @@ def _start_worker(database_url: str, queue: str):
 _admin_engines: dict = {}
 
 
+@contextmanager
+def every_row():
+    """A connection to the test database that sees every tenant's rows: on PostgreSQL as the
+    superuser of TEST_DATABASE_URL (row-level security does not bind it), on SQLite the app's own
+    engine (no policies there). Core statements only: the ORM's tenant filter does not apply."""
+    if db.engine.dialect.name != "postgresql":
+        with db.engine.connect() as conn:
+            yield conn
+        return
+    if not PG_ADMIN_URL or PREPARED_URL:
+        pytest.skip("needs the superuser URL (TEST_DATABASE_URL) to see every tenant's rows")
+    database = db.engine.url.database
+    if database not in _admin_engines:
+        _admin_engines[database] = create_engine(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}")
+    with _admin_engines[database].connect() as conn:
+        yield conn
+        conn.rollback()
+
+
 def _empty_postgresql(tables: list[str]) -> None:
-    """Empty the test database between tests. With the superuser URL at hand (TEST_DATABASE_URL),
-    one transaction of DELETEs with triggers off (foreign keys and the audit trail's append-only
+    """Empty the test database between tests. With the superuser at hand (`every_row`), one
+    transaction of DELETEs with triggers off (foreign keys and the audit trail's append-only
     trigger) and the sequences set back: 25 ms, where a TRUNCATE of every table took 0.8 s, most of
     a PostgreSQL test's time. A prepared database (Citus) has no such URL and is truncated.
     The rq worker may still be finishing the previous test's job; PostgreSQL then picks one of the
     two as a deadlock victim, and the emptying is simply tried again."""
     from sqlalchemy.exc import OperationalError
-    database = db.engine.url.database
-    if PG_ADMIN_URL and not PREPARED_URL:
-        if database not in _admin_engines:
-            _admin_engines[database] = create_engine(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{database}")
-        engine = _admin_engines[database]
-        statements = ["SET LOCAL session_replication_role = replica",
-                      *(f"DELETE FROM {name}" for name in tables),
-                      "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
-                      "FROM pg_sequences WHERE schemaname = current_schema()"]
-    else:
-        engine = db.engine
-        statements = [f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"]
     for attempt in range(5):
         try:
-            with engine.begin() as conn:
-                for statement in statements:
-                    conn.execute(text(statement))
+            if PG_ADMIN_URL and not PREPARED_URL:
+                with every_row() as conn:
+                    conn.execute(text("SET LOCAL session_replication_role = replica"))
+                    for name in tables:
+                        conn.execute(text(f"DELETE FROM {name}"))
+                    conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename), start_value, "
+                                      "false) FROM pg_sequences WHERE schemaname = current_schema()"))
+                    conn.commit()
+            else:
+                with db.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             return
         except OperationalError as e:
             if "deadlock" not in str(e) or attempt == 4:

@@ -12,9 +12,7 @@ from werkzeug.routing.converters import AnyConverter
 from portal.auth.access import Principal
 from portal.extensions import db
 from portal.tenancy.context import cross_tenant, tenant_scope
-from portal.tenancy.models import Tenant
-from portal.tenancy.rls import CLOSED_TO_FLAG
-from tests.conftest import login
+from tests.conftest import every_row, login
 from tests.factories import id_number
 from tests.test_isolation_sweep import _kind_of, _settle
 
@@ -186,24 +184,18 @@ def values_for(world) -> dict:
 
 
 def snapshot() -> dict:
-    """Row count and checksum of every table."""
-    present = set(inspect(db.engine).get_table_names())
+    """Row count and checksum of every table, read over a connection that sees every row
+    (`every_row`), one statement a table."""
+    db.session.rollback()
     state = {}
-    tenant_ids = db.session.execute(select(Tenant.id)).scalars().all()
-    with cross_tenant():
+    with every_row() as conn:
+        present = set(inspect(conn).get_table_names())
         for table in db.metadata.sorted_tables:
             if table.name not in present:
                 continue
-            if table.name in CLOSED_TO_FLAG:  # open to no cross-tenant flag on PostgreSQL: owner by owner
-                rows = []
-                for tid in tenant_ids:
-                    with tenant_scope(tid):
-                        rows += db.session.execute(select(table).where(table.c.tenant_id == tid)).all()
-            else:
-                rows = db.session.execute(select(table)).all()
+            rows = conn.execute(select(table)).all()
             digest = hashlib.sha256("\n".join(sorted(repr(tuple(r)) for r in rows)).encode()).hexdigest()
             state[table.name] = (len(rows), digest)
-    db.session.rollback()
     return state
 
 
