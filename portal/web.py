@@ -193,12 +193,12 @@ def badges(principal) -> dict:
     """The header counters of a tenant's page, all of them in one statement (every page shows them)."""
     if principal is None or principal.tenant is None:
         return {}
-    counts = {}
-    for fn in _BADGE_PROVIDERS:
-        counts.update(fn(principal) or {})
-    if not counts:
-        return {}
     try:
+        counts = {}
+        for fn in _BADGE_PROVIDERS:
+            counts.update(fn(principal) or {})
+        if not counts:
+            return {}
         row = db.session.execute(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))).one()
     except Exception:  # a counter must never take a page down
         db.session.rollback()
