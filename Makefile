@@ -8,7 +8,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 export FLASK_APP := portal:create_app
 
-.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages bench-web seed-national lint i18n
+.PHONY: run test test-sqlite test-postgres test-faults test-citus soak install worker bench-letters bench-import bench-pages bench-web bench-requests seed-national lint i18n
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ BENCH_WEB_DATABASE ?=
 bench-web: install
 	BENCH_WEB_DATABASE="$(BENCH_WEB_DATABASE)" $(BIN)/python tests/perf/bench_web.py --admin-url "$(PG_URL)" \
 		--redis "$(REDIS)" $(BENCH_WEB_ARGS)
+
+# The same mix in-process, one request at a time: app and database CPU and SQL statements per page
+# (figures that do not depend on the machine's load). BENCH_REQUESTS_ARGS="--profile all" for cProfile.
+bench-requests: install
+	BENCH_WEB_DATABASE="$(BENCH_WEB_DATABASE)" $(BIN)/python tests/perf/bench_requests.py --admin-url "$(PG_URL)" \
+		--redis "$(REDIS)" $(BENCH_REQUESTS_ARGS)
 
 # The national demo data set (every county, 2,000,000 members; README "A national data set") in the
 # database portal_national on PG_URL's server, owned by the ordinary role portal_test; dropped and

@@ -43,8 +43,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
-    from portal.i18n import select_locale
+    from portal.i18n import install_template_gettext, select_locale
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
 
     import importlib
     for name in FEATURES:

@@ -5,7 +5,7 @@ It wires auth and tenancy into the app, so it sits with the app factory above th
 in core (which imports no feature)."""
 from datetime import datetime
 
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import refresh as refresh_locale
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -183,21 +183,28 @@ _BADGE_PROVIDERS = []
 
 
 def badge_provider(fn):
-    """Features register functions(principal) -> dict of header counters (e.g. unread notices)."""
+    """Features register functions(principal) -> {name: a select of one count} for the header
+    (unread notices, delayed jobs)."""
     _BADGE_PROVIDERS.append(fn)
     return fn
 
 
 def badges(principal) -> dict:
-    out = {}
+    """The header counters of a tenant's page, all of them in one statement (every page shows them)."""
     if principal is None or principal.tenant is None:
-        return out
-    for fn in _BADGE_PROVIDERS:
-        try:
-            out.update(fn(principal) or {})
-        except Exception:  # a counter must never take a page down
-            db.session.rollback()
-    return out
+        return {}
+    try:
+        counts = {}
+        for fn in _BADGE_PROVIDERS:
+            counts.update(fn(principal) or {})
+        if not counts:
+            return {}
+        row = db.session.execute(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))).one()
+    except Exception:  # a counter must never take a page down
+        db.session.rollback()
+        current_app.logger.exception("could not count the header counters")
+        return {}
+    return dict(row._mapping)
 
 
 def flash_error(exc: PortalError):

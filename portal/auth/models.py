@@ -46,6 +46,11 @@ class User(UserMixin, db.Model):
     def grant_for(self, tenant_id: int):
         return next((g for g in self.grants if g.tenant_id == tenant_id), None)
 
+    def grant_in(self, code: str):
+        """The grant in the active tenant with this code, or None (tenants come with the grants)."""
+        return next((g for g in self.grants if g.tenant is not None and g.tenant.code == code and g.tenant.active),
+                    None)
+
 
 class RoleGrant(db.Model):
     """A role of a user: in one tenant (optionally limited to an org subtree), or over a region."""
@@ -97,6 +102,8 @@ class UserSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     end_reason: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+    user = relationship("User")
 
 
 class RecoveryCode(db.Model):

@@ -8,6 +8,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
 from portal.auth import sessions, twofactor
@@ -248,7 +249,8 @@ def user_for_token(raw: str, *, record_use: bool = True) -> User | None:
     if not raw or not raw.startswith("pt_") or len(raw) > 100:
         return None
     tok = db.session.execute(
-        db.select(ApiToken).filter_by(token_hash=ApiToken.digest(raw))).scalar_one_or_none()
+        db.select(ApiToken).filter_by(token_hash=ApiToken.digest(raw))
+        .options(joinedload(ApiToken.user).joinedload(User.grants))).unique().scalar_one_or_none()
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
     now = clock.utcnow()

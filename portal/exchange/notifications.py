@@ -81,9 +81,13 @@ def inbox(principal, *, unread_only: bool = False):
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
+def unread_query(principal):
+    """A select of the count of this principal's unread notifications (its own tenant's)."""
+    return _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
+
+
 def unread_count(principal) -> int:
-    query = _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
-    return db.session.execute(query).scalar_one()
+    return db.session.execute(unread_query(principal)).scalar_one()
 
 
 def mark_read(principal, notes) -> int:
@@ -106,7 +110,7 @@ def badge(principal) -> dict:
     """Header counter (registered with portal.web.badge_provider)."""
     if principal is None or principal.tenant is None or not principal.can(READ):
         return {}
-    return {"notifications": unread_count(principal)}
+    return {"notifications": unread_query(principal)}
 
 
 def to_dict(note: Notification) -> dict:

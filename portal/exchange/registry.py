@@ -5,6 +5,7 @@ The registry shows organizations only, never members. The lookup answers with th
 organization and its contact, nothing about the person.
 """
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import contains_eager
 
 from portal.auth.roles import EXCHANGE, allows
 from portal.core import crypto
@@ -69,7 +70,10 @@ def search(*, region: str = "", kind: str = "", role: str = "", q: str = "", acc
     role = _text(role, "role", 10)
     accepting = _text(accepting, "accepting", 5)
     q = _text(q, "q")
+    # The tenant is joined for the filters anyway: the entries take it from that row instead of
+    # one query per county on the page.
     query = (db.select(Organization).join(Tenant, Tenant.id == Organization.tenant_id)
+             .options(contains_eager(Organization.tenant))
              .filter(Organization.active.is_(True), Tenant.active.is_(True), Organization.role.in_(ROLES)))
     if region:
         try:

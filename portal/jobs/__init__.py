@@ -9,23 +9,16 @@ def init_app(app):
     app.register_blueprint(platform_bp)
     app.add_template_filter(lambda v: clock.to_local(v).strftime("%Y-%m-%d %H:%M") if v else "", "localtime")
 
-    @app.context_processor
-    def _jobs_delayed():
-        return {"jobs_delayed": _delayed()}
+    from portal import web
+    if _delayed not in web._BADGE_PROVIDERS:
+        web.badge_provider(_delayed)
 
 
-def _delayed() -> int:
-    """How many of the tenant's jobs wait because Redis cannot be reached (0 when unknown)."""
-    from flask import current_app, g
+def _delayed(principal) -> dict:
+    """How many of the tenant's jobs wait because Redis cannot be reached (a header counter)."""
+    from flask import current_app
 
-    from portal.extensions import db
     from portal.jobs import queue
-    tenant = g.get("tenant")
-    if tenant is None or queue.runs_inline() or not current_app.config.get("REDIS_URL"):
-        return 0
-    try:
-        return queue.delayed_count(tenant.id)
-    except Exception:  # a notice must never take a page down
-        db.session.rollback()
-        current_app.logger.exception("could not count the delayed jobs")
-        return 0
+    if queue.runs_inline() or not current_app.config.get("REDIS_URL"):
+        return {}
+    return {"jobs_delayed": queue.delayed_query(principal.tenant.id)}

@@ -1,6 +1,6 @@
 """Automatic tenant scoping of ORM statements, and the PostgreSQL settings RLS reads."""
 from sqlalchemy import ForeignKey, Integer, PrimaryKeyConstraint, event
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.orm import Mapped, Mapper, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql import util as sql_util
 from sqlalchemy.sql.elements import TextClause
 
@@ -42,9 +42,21 @@ class TenantScoped:
         return {}
 
 
-def _scoped_tables() -> set:
-    return {mapper.local_table.name for mapper in db.Model.registry.mappers
-            if issubclass(mapper.class_, TenantScoped)}
+# The names of the tenant-owned tables, worked out once and again only after a model is declared
+# (every ORM statement asks; walking the registry each time was a measurable share of a page's CPU).
+_scoped: dict = {}
+
+
+@event.listens_for(Mapper, "after_mapper_constructed")
+def _forget_scoped_tables(mapper, class_):
+    _scoped.clear()
+
+
+def _scoped_tables() -> frozenset:
+    if "tables" not in _scoped:
+        _scoped["tables"] = frozenset(mapper.local_table.name for mapper in db.Model.registry.mappers
+                                      if issubclass(mapper.class_, TenantScoped))
+    return _scoped["tables"]
 
 
 def _touches_tenant_data(state) -> bool:
@@ -57,11 +69,19 @@ def _touches_tenant_data(state) -> bool:
 
 
 @event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state):
+    """Each ORM statement: the tenant filter, then the settings RLS reads (one look at the tables
+    for both)."""
+    touches = _touches_tenant_data(state)
+    if touches and (state.is_select or state.is_update or state.is_delete):
+        _add_tenant_criteria(state)
+    # Tenants, users and logins are read under no policy: no round trip for them. Text SQL may
+    # touch anything, so it always gets the settings.
+    if touches or isinstance(state.statement, TextClause):
+        _apply(state.session)
+
+
 def _add_tenant_criteria(state):
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
-    if not _touches_tenant_data(state):
-        return
     value = context_value()
     if value == CROSS:
         return
@@ -140,14 +160,6 @@ def _apply(session) -> None:
     if connection.info.get(_APPLIED) != wanted:
         connection.exec_driver_sql(_set_sql(wanted))
         connection.info[_APPLIED] = wanted
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _settings_before_statement(state):
-    # Tenants, users and logins are read under no policy: no round trip for them. Text SQL may
-    # touch anything, so it always gets the settings.
-    if isinstance(state.statement, TextClause) or _touches_tenant_data(state):
-        _apply(state.session)
 
 
 @event.listens_for(Session, "before_flush")

@@ -26,6 +26,11 @@ if str(ROOT) not in sys.path:
 PASSWORD = "Bench-2026-only!"
 
 
+def county_codes(tenants: int) -> list[str]:
+    """The codes of the counties `build` makes: 320115 first, then 3202xx, 3203xx ... 20 a city."""
+    return ["320115" if i == 0 else f"32{(i // 20) + 2:02d}{(i % 20) + 1:02d}" for i in range(tenants)]
+
+
 def build(app, tenants: int, members: int) -> str:
     """The counties, their registers and work lists; returns an API token of bench-admin."""
     import sqlalchemy as sa
@@ -42,8 +47,7 @@ def build(app, tenants: int, members: int) -> str:
 
     with app.app_context():
         sync_folder(app.config["TENANTS_DIR"])
-        for i in range(tenants):
-            code = "320115" if i == 0 else f"32{(i // 20) + 2:02d}{(i % 20) + 1:02d}"
+        for i, code in enumerate(county_codes(tenants)):
             tenant = db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one_or_none()
             if tenant is None:
                 tenant = Tenant(code=code, name=f"测试县{i}", province="江苏省", parent_region=code[:4] + "00")

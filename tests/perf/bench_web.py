@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa
 
 from tests.faults.support import free_port
-from tests.perf.bench_pages import build
+from tests.perf.bench_pages import build, county_codes
 from tests.perf.soak import stop_all, wait_http
 
 BIN = Path(sys.executable).parent
@@ -81,19 +81,19 @@ def role_binds(url: str) -> bool:
     return not (superuser or bypass)
 
 
-def fallback_url(admin_url: str) -> str:
+def fallback_url(admin_url: str, name: str = FALLBACK) -> str:
     base, _name = admin_url.rsplit("/", 1)
     scheme, rest = base.split("://", 1)
-    return f"{scheme}://{ROLE}@{rest.split('@', 1)[-1]}/{FALLBACK}"
+    return f"{scheme}://{ROLE}@{rest.split('@', 1)[-1]}/{name}"
 
 
-def create_fallback(admin_url: str) -> None:
+def create_fallback(admin_url: str, name: str = FALLBACK) -> None:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": ROLE}).first() is None:
             conn.execute(sa.text(f"CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {FALLBACK}"))
-        conn.execute(sa.text(f"CREATE DATABASE {FALLBACK} OWNER {ROLE}"))
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name} OWNER {ROLE}"))
     admin.dispose()
 
 
@@ -111,14 +111,15 @@ def seed(url: str, tenants: int, members: int) -> None:
     from portal.extensions import db
     from portal.members.models import Member
     from portal.orgs.models import Organization
-    from portal.tenancy.context import cross_tenant, tenant_scope
+    from portal.tenancy.context import tenant_scope
     from portal.tenancy.models import Tenant
     from portal.worklist import sweep
     app = _app(url)
     started = time.perf_counter()
     with app.app_context():
         upgrade()
-        codes = build(app, tenants, members)
+        build(app, tenants, members)
+        codes = county_codes(tenants)
         print(f"  {tenants} counties x {members} register rows: {time.perf_counter() - started:.0f} s", flush=True)
         used_ids: set[str] = set()
         shared_hash: dict = {}
@@ -155,9 +156,10 @@ def seed(url: str, tenants: int, members: int) -> None:
         for i, code in enumerate(codes):
             receiver, who = principal(codes[(i + 1) % len(codes)])
             sender = db.session.execute(db.select(Tenant).filter_by(code=code)).scalar_one()
-            with cross_tenant():
+            # Read in the owner's scope: since 0019 the cross-tenant flag alone opens no shared row.
+            with tenant_scope(sender.id):
                 ids = db.session.execute(db.select(Transfer.id).filter_by(
-                    tenant_id=sender.id, other_tenant_id=receiver.id, state="submitted")
+                    other_tenant_id=receiver.id, state="submitted")
                     .order_by(Transfer.id).limit(ACCEPTED_PER_COUNTY)).scalars().all()
             with tenant_scope(receiver.id):
                 for transfer_id in ids:
@@ -170,6 +172,16 @@ def seed(url: str, tenants: int, members: int) -> None:
         print(f"  work-list sweep and ANALYZE: {time.perf_counter() - started:.0f} s", flush=True)
         db.session.remove()
         db.engine.dispose()
+
+
+def server_env(url: str, redis: str, base: str) -> dict:
+    """The settings the benchmark serves the portal with (gunicorn here, the app in-process in
+    bench_requests.py): the database, Redis with queues of the run's own, no login throttles."""
+    return {"DATABASE_URL": url, "REDIS_URL": redis, "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
+            "FLASK_APP": "portal:create_app", "PUBLIC_BASE_URL": base,
+            # 50 clerks log in from one address, again and again: the throttles would stop the test.
+            "LOGIN_RATE_LIMIT": "100000 per minute", "LOGIN_ACCOUNT_ADDRESS_LIMIT": "100000 per minute",
+            "LOGIN_ACCOUNT_LIMIT": "100000 per minute"}
 
 
 def _is_setting(statement: str) -> bool:
@@ -331,11 +343,7 @@ def main() -> int:
     users_file.write_text(json.dumps(people), encoding="utf-8")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": args.redis, "RQ_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
-           "FLASK_APP": "portal:create_app", "PUBLIC_BASE_URL": base,
-           # 50 clerks log in from one address, again and again: the throttles would stop the test.
-           "LOGIN_RATE_LIMIT": "100000 per minute", "LOGIN_ACCOUNT_ADDRESS_LIMIT": "100000 per minute",
-           "LOGIN_ACCOUNT_LIMIT": "100000 per minute",
+    env = {**os.environ, **server_env(url, args.redis, base),
            "BENCH_WEB_USERS": str(users_file), "BENCH_WEB_PASSWORD": os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD,
            "BENCH_WEB_THINK": args.think}
     log = open(work / "servers.log", "wb")
