@@ -7,7 +7,8 @@ Rows are made the way the app makes them (the values of members.services.clean, 
 rows of every tenant are checked against; roster.bulk.member_row for the encrypted and hashed ID
 number; exchange.transfers.snapshot) and written with tenancy.bulk.insert in
 the tenant's own scope, so row-level security checks every row. Ids of rows that others point at
-are drawn from the tables' sequences first, so the whole tenant is built before anything is sent.
+are drawn from the tables' sequences first (by the plan, a block per table), so the whole tenant is
+built before anything is sent.
 """
 import random
 from collections import Counter, defaultdict
@@ -60,11 +61,19 @@ class TenantTask:
     incoming_share: float
     transfer_states: list = field(default_factory=list)
     agreement_states: list = field(default_factory=list)
+    first_ids: dict = field(default_factory=dict)  # table -> the first id of its block (see ids_needed)
 
     @property
     def own_members(self) -> int:
         """Its register before the arrivals: those who arrive elsewhere come on top as new rows."""
         return max(1, self.members - self.transfer_states.count(ex.COMPLETED))
+
+    def ids_needed(self) -> dict[str, int]:
+        """At most as many ids as it writes rows: its members and their copies at the receivers,
+        transfers, agreements (drawn in one block per table for the whole load: no round trip per
+        tenant, and ids that do not depend on how the workers interleave)."""
+        return {"members": self.own_members + self.transfer_states.count(ex.COMPLETED),
+                "transfers": len(self.transfer_states), "agreements": len(self.agreement_states)}
 
 
 @dataclass
@@ -85,6 +94,17 @@ def reserve(table: str, n: int) -> list[int]:
     apply_settings()
     return list(db.session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+
+
+def reserve_block(table: str, n: int) -> int:
+    """The first of n consecutive fresh ids of a table's sequence. Only while nothing else draws
+    from it (the load, before its workers start): nextval and setval are two steps."""
+    if n <= 0:
+        return 0
+    last = db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                   f"nextval(pg_get_serial_sequence('{table}', 'id')) + :n - 1)"),
+                              {"n": n}).scalar()
+    return last - n + 1
 
 
 def _defaults(table) -> dict:
@@ -346,7 +366,7 @@ class TenantWork:
         hosts = sorted(by_dest, key=lambda d: (-len(by_dest[d]), d))
         if not hosts:
             return [], []
-        ids = reserve("agreements", len(states))
+        ids = range(self.t.first_ids["agreements"], self.t.first_ids["agreements"] + len(states))
         origin_orgs = [o for o in self.orgs if o.role in ("origin", "both")] or self.orgs
         agreements, covered = [], []
         for k, (aid, state) in enumerate(zip(ids, states)):
@@ -397,14 +417,15 @@ class TenantWork:
         task, rng = self.t, self.rng
         base = task.own_members
         rows, dests, contacts = self._register(base)
-        for row, mid in zip(rows, reserve("members", len(rows))):
+        member_ids = iter(range(task.first_ids["members"], task.first_ids["members"] + task.ids_needed()["members"]))
+        for row, mid in zip(rows, member_ids):
             row["id"] = mid
         outgoing = [i for i, d in enumerate(dests) if d]
         movers = rng.sample(outgoing, min(len(outgoing), len(task.transfer_states)))
         self.letter_seq: dict[int, int] = {}
         transfers, events, arrivals = [], [], defaultdict(list)
-        tids = reserve("transfers", len(movers))
-        new_ids = iter(reserve("members", sum(1 for s in task.transfer_states[:len(movers)] if s == ex.COMPLETED)))
+        tids = range(task.first_ids["transfers"], task.first_ids["transfers"] + len(movers))
+        new_ids = member_ids
         for k, (i, state, tid) in enumerate(zip(movers, task.transfer_states, tids)):
             t, evs, receiver_id, to_org = self._transfer(tid, rows[i], dests[i], state, k)
             if state == ex.COMPLETED:
