@@ -225,12 +225,12 @@ def _one(world: World, job: TenantTask | ArrivalTask) -> tuple[Counter, dict]:
 
 def _load(pool, world: World, tasks: list[TenantTask], codes: dict[int, str], progress) -> Counter:
     """Stages 4 and 5: every tenant's own share, then every receiver's arrivals."""
-    run = pool.imap_unordered if pool else (lambda f, jobs: (_one(world, j) for j in jobs))
+    each = pool.imap_unordered if pool else (lambda _work, jobs: (_one(world, j) for j in jobs))
     total: Counter = Counter()
     arrived: dict[int, list] = {}
     progress.stage("registers", sum(t.own_members for t in tasks))
     # Big tenants first, so the last minutes do not wait on one worker's big county.
-    for counts, arrivals in run(_work, sorted(tasks, key=lambda t: -t.members)):
+    for counts, arrivals in each(_work, sorted(tasks, key=lambda t: -t.members)):
         total.update(counts)
         progress.add(counts["members"])
         for receiver_id, rows in arrivals.items():
@@ -238,7 +238,7 @@ def _load(pool, world: World, tasks: list[TenantTask], codes: dict[int, str], pr
     progress.add(0, force=True)
     progress.stage("arrivals", sum(len(rows) for rows in arrived.values()))
     jobs = sorted((ArrivalTask(tid, codes[tid], rows) for tid, rows in arrived.items()), key=lambda j: -len(j.rows))
-    for counts, _ in run(_work, jobs):
+    for counts, _ in each(_work, jobs):
         total.update(counts)
         progress.add(counts["arrivals"])
     progress.add(0, force=True)
