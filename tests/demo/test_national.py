@@ -1,8 +1,10 @@
 """`flask demo seed --scale national`: a small national set on PostgreSQL has the asked counts, every
 transfer and agreement state, members the app reads and finds, statistics that agree, tenants still
 isolated; on SQLite or outside development it writes nothing."""
+import random
 from collections import Counter
 from datetime import date, datetime
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -12,7 +14,9 @@ from portal.auth.access import Principal
 from portal.auth.models import User
 from portal.core import clock, crypto
 from portal.demo import seed as demo
-from portal.demo.national import tree
+from portal.demo.national import load as national
+from portal.demo.national import registers, schema, tree
+from portal.demo.national.people import NationalGenerator, Places, profile
 from portal.exchange import models as ex
 from portal.extensions import db
 from portal.members import services as members
@@ -36,14 +40,33 @@ def _postgres(app) -> bool:
         return db.engine.dialect.name == "postgresql"
 
 
+def _schema(app) -> dict:
+    """The bulk tables' indexes, foreign keys (and whether validated) and row-level security."""
+    with app.app_context(), db.engine.connect() as conn:
+        tables = {"t": list(schema.BULK_TABLES)}
+        regclasses = "SELECT to_regclass(t) FROM unnest(CAST(:t AS text[])) t"
+        return {
+            "indexes": set(conn.execute(text(
+                f"SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                f"WHERE indrelid = ANY({regclasses})"), tables).all()),
+            "keys": set(conn.execute(text(
+                f"SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                f"WHERE contype = 'f' AND conrelid = ANY({regclasses})"), tables).all()),
+            "rls": set(conn.execute(text(
+                f"SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = ANY({regclasses})"),
+                tables).all()),
+        }
+
+
 @pytest.fixture
 def seeded(dev_app):
     if not _postgres(dev_app):
         pytest.skip("the national set loads with COPY on PostgreSQL")
+    before = _schema(dev_app)
     with time_machine.travel(MOMENT, tick=False):
         result = invoke(dev_app, *SMALL)
     assert result.exit_code == 0, result.output
-    return dev_app, result.output
+    return dev_app, result.output, before
 
 
 def _all(model):
@@ -52,9 +75,9 @@ def _all(model):
 
 
 def test_small_national_set_has_the_counts_and_every_state(seeded):
-    app, output = seeded
+    app, output, _ = seeded
     assert "registers:" in output and "/s" in output and "ETA" in output  # progress
-    assert "analyze" in output and "DEMO ONLY" in output
+    assert "arrivals:" in output and "indexes:" in output and "analyze" in output and "DEMO ONLY" in output
     with app.app_context(), cross_tenant():
         tenants = db.session.execute(db.select(Tenant)).scalars().all()
         assert len(tenants) == 30
@@ -71,21 +94,31 @@ def test_small_national_set_has_the_counts_and_every_state(seeded):
         transfers = owned_rows(ex.Transfer)
         assert len(transfers) == 300
         assert {t.state for t in transfers} == set(ex.TRANSFER_STATES)
+        # The states in the plan's exact shares (55% arrived ...), dealt out whole.
+        assert Counter(t.state for t in transfers) == Counter(national._exact(national.TRANSFER_SHARES, 300,
+                                                                                random.Random(0)))
         assert all(t.tenant_id != t.other_tenant_id for t in transfers)
         events = owned_rows(ex.TransferEvent)
         assert {e.transfer_id for e in events} == {t.id for t in transfers}
         agreements = owned_rows(ex.Agreement)
         assert len(agreements) == 30
         assert {a.state for a in agreements} == set(ex.AGREEMENT_STATES)
+        assert Counter(a.state for a in agreements) == Counter(national._exact(national.AGREEMENT_SHARES, 30,
+                                                                                 random.Random(0)))
+        assert all(a.tenant_id != a.other_tenant_id for a in agreements)
         covered = owned_rows(ex.AgreementMember)
         assert {c.agreement_id for c in covered} == {a.id for a in agreements}
 
         # An arrival moved the member: history at the sender, an active row at the receiver.
         by_id = {(m.tenant_id, m.id): m for m in register}
-        for t in (t for t in transfers if t.state == ex.COMPLETED):
-            assert by_id[(t.tenant_id, t.member_id)].status == "transferred"
+        arrived = [t for t in transfers if t.state == ex.COMPLETED]
+        for t in arrived:
+            old = by_id[(t.tenant_id, t.member_id)]
+            assert old.status == "transferred" and not old.holds_relationship
             new = by_id[(t.other_tenant_id, t.new_member_id)]
             assert new.status == "active" and new.direction == "流入" and new.holds_relationship
+            assert new.id_hash == old.id_hash and new.name == old.name and new.moved_on == t.arrived_on
+        assert sum(m.status == "transferred" for m in register) == len(arrived) == 165
         for t in transfers:
             assert bool(t.letter_number) == (t.state in (ex.ACCEPTED, ex.OVERDUE, ex.COMPLETED))
             if t.state == ex.OVERDUE:
@@ -97,8 +130,26 @@ def test_small_national_set_has_the_counts_and_every_state(seeded):
         active = [m for m in register if m.status == "active"]
         assert 0.2 < sum(m.direction == "流入" for m in active) / len(active) < 0.6
         assert {m.move_reason for m in active} == {"务工", "经商", "求学", "随迁", "其他"}
-        assert len(_all(Contact)) > 300
-        assert len(_all(DuesPayment)) > len(active)
+        contacts = _all(Contact)
+        assert len(contacts) > 300
+        assert all((c.tenant_id, c.member_id) in by_id for c in contacts)
+        # Contact history: the newest record of a member falls on its last contact date.
+        newest = {}
+        for c in contacts:
+            newest[(c.tenant_id, c.member_id)] = max(newest.get((c.tenant_id, c.member_id), c.on), c.on)
+        assert all(by_id[key].last_contact_on == on for key, on in newest.items())
+        # Dues history: the paid-through month and up to five before it, for every paying member
+        # (also the arrived rows at their receivers).
+        dues = _all(DuesPayment)
+        months = {}
+        for d in dues:
+            months.setdefault((d.tenant_id, d.member_id), set()).add(d.month)
+        paying = {key for key, m in by_id.items() if m.dues_paid_through}
+        assert set(months) == paying
+        assert all(max(months[key]) == by_id[key].dues_paid_through and 1 <= len(months[key]) <= 6
+                   for key in paying)
+        assert Counter(len(v) for v in months.values()).keys() >= {1, 2, 3, 4, 6}
+        assert any(by_id[(t.other_tenant_id, t.new_member_id)].dues_paid_through for t in arrived)
         holds = db.session.execute(db.select(RelationshipHold)).scalars().all()
         assert len(holds) == sum(m.holds_relationship for m in active)
 
@@ -108,7 +159,7 @@ def test_small_national_set_has_the_counts_and_every_state(seeded):
 
 
 def test_members_read_and_found_through_the_app(seeded):
-    app, _ = seeded
+    app, _, _ = seeded
     with app.app_context():
         tenant = db.session.execute(db.select(Tenant).filter_by(code="320115")).scalar_one()
         other = db.session.execute(db.select(Tenant).filter(Tenant.code != "320115")).scalars().first()
@@ -145,6 +196,97 @@ def test_members_read_and_found_through_the_app(seeded):
     assert page.status_code == 200
     assert first.name in page.get_data(as_text=True)  # the list's first row, in the app's own order
     assert client.get(f"/t/{other.code}/members/").status_code in (403, 404)
+    # The member's page decrypts the ID number for the clerk; a viewer sees it masked.
+    shown = client.get(f"/t/320115/members/{member.id}").get_data(as_text=True)
+    assert number in shown
+    viewer = app.test_client()
+    login(viewer, "320115-viewer", demo.DEFAULT_PASSWORD)
+    masked = viewer.get(f"/t/320115/members/{member.id}")
+    assert masked.status_code == 200
+    assert number not in masked.get_data(as_text=True) and member.id_masked in masked.get_data(as_text=True)
+
+
+def test_row_level_security_binds_the_seeded_rows(seeded):
+    """The load sets no policy aside: a tenant's transaction sees and writes only its own rows."""
+    app, _, before = seeded
+    assert _schema(app)["rls"] == before["rls"]
+    assert all(enabled and forced for _name, enabled, forced in before["rls"])
+    with app.app_context():
+        a, b = db.session.execute(db.select(Tenant).order_by(Tenant.id).limit(2)).scalars().all()
+        with tenant_scope(a.id):
+            from portal.tenancy.scoping import apply_settings
+            apply_settings()
+            for table in ("members", "contacts", "dues_payments", "activity_certificates"):
+                seen = db.session.execute(text(f"SELECT count(*), count(*) FILTER (WHERE tenant_id <> :a) "
+                                               f"FROM {table}"), {"a": a.id}).one()
+                assert seen[0] > 0 and seen[1] == 0, table
+            with pytest.raises(Exception, match="row-level security"):
+                db.session.execute(text("UPDATE members SET tenant_id = :b WHERE id = "
+                                        "(SELECT min(id) FROM members)"), {"b": b.id})
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_indexes_and_keys_are_back_after_the_load(seeded):
+    """Set aside during the load, the secondary indexes and foreign keys are back as the migrations
+    made them (validated), and they hold: a contact of no member is refused."""
+    app, _, before = seeded
+    after = _schema(app)
+    assert after == before
+    assert any(name == "ix_members_tenant_name" for name, _ in after["indexes"])
+    assert all(valid for _name, _definition, valid in after["keys"])
+    with app.app_context():
+        tenant = db.session.execute(db.select(Tenant).order_by(Tenant.id)).scalars().first()
+        with tenant_scope(tenant.id):
+            from portal.tenancy.scoping import apply_settings
+            apply_settings()
+            with pytest.raises(Exception, match="fk_contacts_tenant_id_member_id_members"):
+                db.session.execute(text("INSERT INTO contacts (tenant_id, member_id, \"on\", channel, note, "
+                                        "created_at) VALUES (:t, -1, '2026-01-01', '电话', '', now())"),
+                                   {"t": tenant.id})
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_a_failed_load_puts_the_indexes_and_keys_back(dev_app, monkeypatch):
+    if not _postgres(dev_app):
+        pytest.skip("the national set loads with COPY on PostgreSQL")
+    before = _schema(dev_app)
+    done = []
+
+    def fail_on_the_third(self):
+        done.append(self.t.county.code)
+        if len(done) == 3:
+            raise RuntimeError("disk full")
+        return real(self)
+
+    real = registers.TenantWork.run
+    monkeypatch.setattr(registers.TenantWork, "run", fail_on_the_third)
+    with time_machine.travel(MOMENT, tick=False):
+        result = invoke(dev_app, *SMALL)
+    assert result.exit_code != 0 and len(done) == 3
+    assert _schema(dev_app) == before
+
+
+def test_generated_members_are_what_clean_makes(clean_app):
+    """The load takes the generator's fields as model values without members.services.clean (the
+    first rows of each tenant are checked): across counties of every kind, clean gives the same."""
+    everywhere = tree.counties()
+    picks = [c for c in everywhere if c.code in ("110105", "320115", "440305", "653122", "540102", "410811")]
+    places = Places(picks, everywhere)
+    with clean_app.app_context(), time_machine.travel(MOMENT, tick=False):
+        for county in picks:
+            orgs = {f"{county.code}-{n:04d}": registers.Org(n, f"{county.code}-{n:04d}", "支部", "党支部", role)
+                    for n, role in enumerate(("origin", "host", "both"), start=1)}
+            tenant = SimpleNamespace(code=county.code, name=county.name, letter_prefix="组")
+            gen = NationalGenerator(tenant, profile(county, 0.4), random.Random(county.code), TODAY, orgs, places)
+            for _ in range(400):
+                fields, _hold, _contacts = gen.next()
+                values = registers.typed(fields, orgs[fields["org"]])
+                assert values == members.clean(fields, find_org=orgs.get)
+        registers.check(fields, values, orgs.get)
+        with pytest.raises(RuntimeError, match="education"):
+            registers.check(dict(fields, education="大学"), dict(values, education="大学"), orgs.get)
 
 
 def test_refused_on_sqlite_writes_nothing(dev_app):
@@ -170,7 +312,7 @@ def test_refused_outside_development_writes_nothing(clean_app):
 def test_transfers_of_every_state_open_for_both_sides(seeded):
     """Seeded transfers are pages the app serves: the sender's and the receiver's clerk open one of
     each state (a seeded letter has its number but no stored PDF: 404, never a 500)."""
-    app, _ = seeded
+    app, _, _ = seeded
     with app.app_context(), cross_tenant():
         codes = {t.id: t.code for t in db.session.execute(db.select(Tenant)).scalars()}
         picks = {}

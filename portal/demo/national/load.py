@@ -5,8 +5,11 @@
    two towns with a branch each, per tenant;
 3. users: admin, clerk, viewer and secretary per tenant, a reader per province and city (one
    password hash for all: DEMO ONLY);
-4. registers: tenant by tenant (registers.TenantWork), in worker processes when asked;
-5. ANALYZE.
+4. registers: tenant by tenant (registers.TenantWork), in worker processes when asked, with the
+   bulk tables' secondary indexes and foreign keys set aside (schema.py);
+5. arrivals: the register rows of the members who arrived, receiver by receiver;
+6. indexes: those set aside, built again and the keys validated;
+7. ANALYZE.
 The plan (how many members each tenant gets, which transfer and agreement states it sends) is
 drawn in this process from --seed-number, so the data do not depend on how the work is shared."""
 import multiprocessing
@@ -25,9 +28,10 @@ from portal.auth.models import RoleGrant, User
 from portal.auth.roles import CLERK, SECRETARY, TENANT_ADMIN, UPPER_READER, VIEWER
 from portal.tenancy.bulk import insert
 from portal.demo import data as vocab
-from portal.demo.national import tree
+from portal.demo.national import schema, tree
 from portal.demo.national.people import Places
-from portal.demo.national.registers import Org, TenantTask, TenantWork, World, complete, reserve
+from portal.demo.national.registers import (ArrivalTask, Org, TenantTask, TenantWork, World, complete, reserve,
+                                            reserve_block, write_arrivals)
 from portal.exchange import models as ex
 from portal.extensions import db
 from portal.orgs.models import Organization
@@ -188,26 +192,57 @@ def _start_worker(settings: dict, world: World) -> None:
     _APP, _WORLD = create_app(settings), world
 
 
-def _work(task: TenantTask) -> Counter:
+def _work(job: TenantTask | ArrivalTask) -> tuple[Counter, dict]:
     with _APP.app_context():
         try:
-            return _one(_WORLD, task)
-        except Exception as exc:
+            return _one(_WORLD, job)
+        except Exception:
             # Sent back as text: an exception that does not unpickle (ValidationFailed) would
             # leave the pool waiting for ever.
-            raise RuntimeError(f"{task.county.code}: {traceback.format_exc()}") from None
+            code = job.county.code if isinstance(job, TenantTask) else job.code
+            raise RuntimeError(f"{code}: {traceback.format_exc()}") from None
 
 
-def _one(world: World, task: TenantTask) -> Counter:
+def _one(world: World, job: TenantTask | ArrivalTask) -> tuple[Counter, dict]:
+    """One transaction: a tenant's own share (returns its counts and the rows of the members who
+    arrived elsewhere, by receiver), or a receiver's arrivals."""
     try:
-        counts = TenantWork(world, task).run()
+        # Demo data, re-made from scratch after a crash: no transaction waits for its WAL flush.
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+        if isinstance(job, ArrivalTask):
+            result = write_arrivals(world, job), {}
+        else:
+            work = TenantWork(world, job)
+            result = work.run(), work.arrivals
         db.session.commit()
-        return counts
+        return result
     except Exception:
         db.session.rollback()
         raise
     finally:
         db.session.remove()
+
+
+def _load(pool, world: World, tasks: list[TenantTask], codes: dict[int, str], progress) -> Counter:
+    """Stages 4 and 5: every tenant's own share, then every receiver's arrivals."""
+    each = pool.imap_unordered if pool else (lambda _work, jobs: (_one(world, j) for j in jobs))
+    total: Counter = Counter()
+    arrived: dict[int, list] = {}
+    progress.stage("registers", sum(t.own_members for t in tasks))
+    # Big tenants first, so the last minutes do not wait on one worker's big county.
+    for counts, arrivals in each(_work, sorted(tasks, key=lambda t: -t.members)):
+        total.update(counts)
+        progress.add(counts["members"])
+        for receiver_id, rows in arrivals.items():
+            arrived.setdefault(receiver_id, []).extend(rows)
+    progress.add(0, force=True)
+    progress.stage("arrivals", sum(len(rows) for rows in arrived.values()))
+    jobs = sorted((ArrivalTask(tid, codes[tid], rows) for tid, rows in arrived.items()), key=lambda j: -len(j.rows))
+    for counts, _ in each(_work, jobs):
+        total.update(counts)
+        progress.add(counts["arrivals"])
+    progress.add(0, force=True)
+    return total
 
 
 def _plain_settings(config) -> dict:
@@ -248,33 +283,38 @@ def run(app, opts: Options, password: str, echo=print) -> Counter:
         nt = min(nt, max(0, int(n * (1 - s) * 0.6)))
         tasks.append(TenantTask(tenants[c.code].id, c, n, s, transfer_states[ti:ti + nt], agreement_states[ai:ai + na]))
         ti, ai = ti + nt, ai + na
+    for table in ("members", "transfers", "agreements"):
+        next_id = reserve_block(table, sum(t.ids_needed()[table] for t in tasks))
+        for task in tasks:
+            task.first_ids[table] = next_id
+            next_id += task.ids_needed()[table]
+    db.session.commit()
     world = World(opts.seed, today,
                   {code: (t.id, t.letter_prefix, t.reply_deadline_days, t.name) for code, t in tenants.items()},
                   orgs, Places(chosen, everywhere), admins)
     db.session.remove()
 
-    progress.stage("registers", opts.members)
-    total: Counter = Counter()
-    # Big tenants first, so the last minutes do not wait on one worker's big county.
-    order = sorted(tasks, key=lambda t: -t.members)
-    if opts.workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(opts.workers, initializer=_start_worker,
-                      initargs=(_plain_settings(app.config), world)) as pool:
-            for counts_ in pool.imap_unordered(_work, order):
-                total.update(counts_)
-                progress.add(counts_["members"])
-    else:
-        for task in order:
-            counts_ = _one(world, task)
-            total.update(counts_)
-            progress.add(counts_["members"])
-    progress.add(0, force=True)
-
-    progress.stage("analyze", 1)
+    codes = {t.id: code for code, t in tenants.items()}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        kept = schema.set_aside(conn) if schema.owns_tables(conn) else schema.SetAside()
+        if not kept:
+            echo(f"[{progress._clock()}] not the tables' owner: loading with every index and key in place")
+        try:
+            if opts.workers > 1:
+                ctx = multiprocessing.get_context("spawn")
+                with ctx.Pool(opts.workers, initializer=_start_worker,
+                              initargs=(_plain_settings(app.config), world)) as pool:
+                    total = _load(pool, world, tasks, codes, progress)
+            else:
+                total = _load(None, world, tasks, codes, progress)
+        finally:
+            # Also after a failure: the database keeps the schema the migrations made.
+            progress.stage("indexes", len(kept))
+            schema.put_back(conn, kept, progress.add)
+            progress.add(0, force=True)
+        progress.stage("analyze", 1)
         conn.execute(text("ANALYZE"))
-    progress.add(1, force=True)
+        progress.add(1, force=True)
     total.update(tenants=len(chosen), organizations=sum(len(v) for v in orgs.values()), users=len(admins) * 4)
     echo(f"[{progress._clock()}] done")
     sys.stdout.flush()

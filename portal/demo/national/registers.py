@@ -1,12 +1,14 @@
 """One tenant's share of the national data set, written in its own transaction: the register (with
 contacts, dues months, certificates and the holders' index), the transfers it sends with their
-events (and, for those that arrived, the receiver's new register row), the agreements it proposes
-with their covered members.
+events, the agreements it proposes with their covered members. The receivers' new register rows of
+the transfers that arrived are handed back and written later, receiver by receiver (ArrivalTask).
 
-Rows are made the way the app makes them (members.services.clean, roster.bulk.member_row for the
-encrypted and hashed ID number, exchange.transfers.snapshot) and written with tenancy.bulk.insert in
+Rows are made the way the app makes them (the values of members.services.clean, which the first
+rows of every tenant are checked against; roster.bulk.member_row for the encrypted and hashed ID
+number; exchange.transfers.snapshot) and written with tenancy.bulk.insert in
 the tenant's own scope, so row-level security checks every row. Ids of rows that others point at
-are drawn from the tables' sequences first, so the whole tenant is built before anything is sent.
+are drawn from the tables' sequences first (by the plan, a block per table), so the whole tenant is
+built before anything is sent.
 """
 import random
 from collections import Counter, defaultdict
@@ -26,13 +28,15 @@ from portal.extensions import db
 from portal.letters.models import INTRODUCTION, LetterSequence
 from portal.letters.numbering import number_for
 from portal.members import services as members
-from portal.members.models import TRANSFERRED, Contact, Member
+from portal.members.models import EDUCATION_SYNONYMS, TRANSFERRED, Contact, Member
 from portal.members.rules import month_index, ym
 from portal.roster.bulk import member_row
 from portal.standing.models import ActivityCertificate, DuesPayment
 from portal.tenancy.context import tenant_scope
 from portal.tenancy.scoping import apply_settings
 
+# Rows of every tenant checked against members.services.clean (see `check`).
+CHECKED = 20
 RETURN_NOTES = {"incomplete": "缺少党费交纳证明，请补充后重新提交", "not_our_area": "该党员暂住地不在本区管辖范围",
                 "wrong_addressee": "请改送该党员所在街道流动党员党支部", "other": "请先与接收方电话确认"}
 END_REASONS = ("党员已返回原籍", "党员已转接组织关系", "流入地党组织撤销", "协议到期不再续签")
@@ -57,6 +61,19 @@ class TenantTask:
     incoming_share: float
     transfer_states: list = field(default_factory=list)
     agreement_states: list = field(default_factory=list)
+    first_ids: dict = field(default_factory=dict)  # table -> the first id of its block (see ids_needed)
+
+    @property
+    def own_members(self) -> int:
+        """Its register before the arrivals: those who arrive elsewhere come on top as new rows."""
+        return max(1, self.members - self.transfer_states.count(ex.COMPLETED))
+
+    def ids_needed(self) -> dict[str, int]:
+        """At most as many ids as it writes rows: its members and their copies at the receivers,
+        transfers, agreements (drawn in one block per table for the whole load: no round trip per
+        tenant, and ids that do not depend on how the workers interleave)."""
+        return {"members": self.own_members + self.transfer_states.count(ex.COMPLETED),
+                "transfers": len(self.transfer_states), "agreements": len(self.agreement_states)}
 
 
 @dataclass
@@ -77,6 +94,17 @@ def reserve(table: str, n: int) -> list[int]:
     apply_settings()
     return list(db.session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+
+
+def reserve_block(table: str, n: int) -> int:
+    """The first of n consecutive fresh ids of a table's sequence. Only while nothing else draws
+    from it (the load, before its workers start): nextval and setval are two steps."""
+    if n <= 0:
+        return 0
+    last = db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                   f"nextval(pg_get_serial_sequence('{table}', 'id')) + :n - 1)"),
+                              {"n": n}).scalar()
+    return last - n + 1
 
 
 def _defaults(table) -> dict:
@@ -105,66 +133,69 @@ def _days(rng, a, b) -> timedelta:
     return timedelta(days=rng.randint(a, b))
 
 
-class TenantWork:
-    def __init__(self, world: World, task: TenantTask):
-        self.w, self.t = world, task
-        self.rng = random.Random(f"portal-national-{world.seed}-{task.county.code}")
-        self.today = world.today
-        self.now = clock.utcnow()
-        self.orgs = world.orgs[task.tenant_id]
-        self.by_code = {o.code: o for o in self.orgs}
-        self.by_id = {o.id: o for o in self.orgs}
-        code = task.county.code
-        self.tenant_id, self.prefix, self.reply_days, self.name = world.tenants[code]
-        self.admin = world.admins.get(task.tenant_id)
-        self.counts: Counter = Counter()
+def typed(fields: dict, org) -> dict:
+    """The model values members.services.clean makes of a generated member's fields, without its
+    checks: the generator's output is valid by construction (ISO dates, the vocabularies' words,
+    which clean only maps to their canonical forms), and `check` holds the first rows of every
+    tenant to clean's own result."""
+    number = fields["id_number"]
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    values = dict(fields)
+    del values["org"]
+    last = fields["last_contact_on"]
+    values.update(education=EDUCATION_SYNONYMS.get(fields["education"], fields["education"]),
+                  birth_date=born, _born=born, joined_on=date.fromisoformat(fields["joined_on"]),
+                  moved_on=date.fromisoformat(fields["moved_on"]),
+                  last_contact_on=date.fromisoformat(last) if last else None, org_id=org.id, _org=org)
+    return values
 
-    # -- the register --
 
-    def _register(self, n: int) -> tuple[list[dict], list[str | None], list[list], list[bool]]:
-        prof = profile(self.t.county, self.t.incoming_share)
-        tenant = SimpleNamespace(code=self.t.county.code, name=self.name, letter_prefix=self.prefix)
-        gen = NationalGenerator(tenant, prof, self.rng, self.today, {o.code: o for o in self.orgs}, self.w.places)
-        rows, dests, contacts, holds = [], [], [], []
-        for _ in range(n):
-            fields, hold, contact = gen.next()
-            values = members.clean(fields, find_org=self.by_code.get)
-            row = member_row(self.tenant_id, values, self.now)
-            row["holds_relationship"] = hold
-            rows.append(row)
-            dests.append(gen.place.code if fields["direction"] == "流出" else None)
-            contacts.append(contact)
-            holds.append(hold)
-        return rows, dests, contacts, holds
+def check(fields: dict, values: dict, find_org) -> None:
+    """Fails the load when the generator and the register's rules part (a vocabulary or a rule
+    changed): `typed` must give what clean gives."""
+    expected = members.clean(fields, find_org=find_org)
+    if expected != values:
+        differ = sorted(k for k in expected.keys() | values.keys() if expected.get(k) != values.get(k))
+        raise RuntimeError(f"a generated member differs from members.services.clean in {differ}")
 
-    def _standing(self, tenant_id: int, rows: list[dict], contacts: list[list] | None):
+
+class RegisterWriter:
+    """Members of one tenant and what hangs off them (contacts, dues months, certificates, the
+    holders' index), in that tenant's scope; the holders' index takes a number once across tenants
+    (a number two counties both registered stays with the first)."""
+
+    def __init__(self, tenant_id: int, admin: int | None, rng: random.Random, now: datetime, today: date,
+                 counts: Counter):
+        self.tenant_id, self.admin, self.rng, self.now, self.today = tenant_id, admin, rng, now, today
+        self.counts = counts
+
+    def _standing(self, rows: list[dict], contacts: list[list] | None):
         """Contacts, dues months (the paid-through month and up to five before it) and certificates."""
-        rng = self.rng
+        rng, tenant_id, admin, now = self.rng, self.tenant_id, self.admin, self.now
         contact_rows, dues_rows, cert_rows = [], [], []
         for i, row in enumerate(rows):
             mid = row["id"]
             for on, channel, note in (contacts[i] if contacts else ()):
                 contact_rows.append({"tenant_id": tenant_id, "member_id": mid, "on": on, "channel": channel,
-                                     "note": note, "recorded_by": self.admin, "created_at": self.now})
+                                     "note": note, "recorded_by": admin, "created_at": now})
             if row["dues_paid_through"]:
                 y, m = map(int, row["dues_paid_through"].split("-"))
                 last = month_index(y, m)
                 for k in range(rng.choice((0, 1, 2, 2, 3, 5))):
                     dues_rows.append({"tenant_id": tenant_id, "member_id": mid, "month": ym(last - k - 1),
-                                      "recorded_by": self.admin, "created_at": self.now})
+                                      "recorded_by": admin, "created_at": now})
                 dues_rows.append({"tenant_id": tenant_id, "member_id": mid, "month": row["dues_paid_through"],
-                                  "recorded_by": self.admin, "created_at": self.now})
+                                  "recorded_by": admin, "created_at": now})
             if row["certificate_no"] and row["status"] == "active":
                 moved = row["moved_on"]
                 cert_rows.append({"tenant_id": tenant_id, "member_id": mid, "number": row["certificate_no"],
                                   "issued_on": moved if moved and moved <= self.today else self.today,
-                                  "created_at": self.now})
+                                  "created_at": now})
         return contact_rows, dues_rows, cert_rows
 
-    def _write_register(self, tenant_id: int, rows: list[dict], contacts=None) -> None:
-        """Members and what hangs off them, in `tenant_id`'s scope; the holders' index takes a number
-        once across tenants (a number two counties both registered stays with the first)."""
-        contact_rows, dues_rows, cert_rows = self._standing(tenant_id, rows, contacts)
+    def write(self, rows: list[dict], contacts=None) -> None:
+        tenant_id = self.tenant_id
+        contact_rows, dues_rows, cert_rows = self._standing(rows, contacts)
         with tenant_scope(tenant_id):
             insert(Member.__table__, rows)
             insert(Contact.__table__, contact_rows)
@@ -189,6 +220,60 @@ class TenantWork:
         self.counts["contacts"] += len(contact_rows)
         self.counts["dues_payments"] += len(dues_rows)
         self.counts["certificates"] += len(cert_rows)
+
+
+@dataclass
+class ArrivalTask:
+    """The register rows of the members who arrived at one tenant, from every sender: written
+    after all senders, in one transaction per receiver (not one per sender and receiver: at
+    national size that is about 100,000 small transactions instead of 2,849)."""
+    tenant_id: int
+    code: str
+    rows: list = field(default_factory=list)
+
+
+def write_arrivals(world: World, task: ArrivalTask) -> Counter:
+    counts: Counter = Counter()
+    rng = random.Random(f"portal-national-{world.seed}-{task.code}-arrivals")
+    rows = sorted(task.rows, key=lambda r: r["id"])
+    RegisterWriter(task.tenant_id, world.admins.get(task.tenant_id), rng, clock.utcnow(), world.today,
+                   counts).write(rows)
+    counts["arrivals"] = len(rows)
+    return counts
+
+
+class TenantWork:
+    def __init__(self, world: World, task: TenantTask):
+        self.w, self.t = world, task
+        self.rng = random.Random(f"portal-national-{world.seed}-{task.county.code}")
+        self.today = world.today
+        self.now = clock.utcnow()
+        self.orgs = world.orgs[task.tenant_id]
+        self.by_code = {o.code: o for o in self.orgs}
+        self.by_id = {o.id: o for o in self.orgs}
+        code = task.county.code
+        self.tenant_id, self.prefix, self.reply_days, self.name = world.tenants[code]
+        self.admin = world.admins.get(task.tenant_id)
+        self.counts: Counter = Counter()
+
+    # -- the register --
+
+    def _register(self, n: int) -> tuple[list[dict], list[str | None], list[list]]:
+        prof = profile(self.t.county, self.t.incoming_share)
+        tenant = SimpleNamespace(code=self.t.county.code, name=self.name, letter_prefix=self.prefix)
+        gen = NationalGenerator(tenant, prof, self.rng, self.today, {o.code: o for o in self.orgs}, self.w.places)
+        rows, dests, contacts = [], [], []
+        for k in range(n):
+            fields, hold, contact = gen.next()
+            values = typed(fields, self.by_code[fields["org"]])
+            if k < CHECKED:
+                check(fields, values, self.by_code.get)
+            row = member_row(self.tenant_id, values, self.now)
+            row["holds_relationship"] = hold
+            rows.append(row)
+            dests.append(gen.place.code if fields["direction"] == "流出" else None)
+            contacts.append(contact)
+        return rows, dests, contacts
 
     # -- transfers --
 
@@ -281,7 +366,7 @@ class TenantWork:
         hosts = sorted(by_dest, key=lambda d: (-len(by_dest[d]), d))
         if not hosts:
             return [], []
-        ids = reserve("agreements", len(states))
+        ids = range(self.t.first_ids["agreements"], self.t.first_ids["agreements"] + len(states))
         origin_orgs = [o for o in self.orgs if o.role in ("origin", "both")] or self.orgs
         agreements, covered = [], []
         for k, (aid, state) in enumerate(zip(ids, states)):
@@ -330,17 +415,17 @@ class TenantWork:
 
     def run(self) -> Counter:
         task, rng = self.t, self.rng
-        completed = task.transfer_states.count(ex.COMPLETED)
-        base = max(1, task.members - completed)
-        rows, dests, contacts, _holds = self._register(base)
-        for row, mid in zip(rows, reserve("members", len(rows))):
+        base = task.own_members
+        rows, dests, contacts = self._register(base)
+        member_ids = iter(range(task.first_ids["members"], task.first_ids["members"] + task.ids_needed()["members"]))
+        for row, mid in zip(rows, member_ids):
             row["id"] = mid
         outgoing = [i for i, d in enumerate(dests) if d]
         movers = rng.sample(outgoing, min(len(outgoing), len(task.transfer_states)))
         self.letter_seq: dict[int, int] = {}
         transfers, events, arrivals = [], [], defaultdict(list)
-        tids = reserve("transfers", len(movers))
-        new_ids = iter(reserve("members", sum(1 for s in task.transfer_states[:len(movers)] if s == ex.COMPLETED)))
+        tids = range(task.first_ids["transfers"], task.first_ids["transfers"] + len(movers))
+        new_ids = member_ids
         for k, (i, state, tid) in enumerate(zip(movers, task.transfer_states, tids)):
             t, evs, receiver_id, to_org = self._transfer(tid, rows[i], dests[i], state, k)
             if state == ex.COMPLETED:
@@ -350,7 +435,7 @@ class TenantWork:
             transfers.append(t)
             events.extend(evs)
         agreements, covered = self._agreements(rows, dests, set(movers))
-        self._write_register(self.tenant_id, rows, contacts)
+        RegisterWriter(self.tenant_id, self.admin, self.rng, self.now, self.today, self.counts).write(rows, contacts)
         with tenant_scope(self.tenant_id):
             insert(ex.Transfer.__table__, complete(ex.Transfer.__table__, transfers))
             insert(ex.TransferEvent.__table__, events)
@@ -358,8 +443,7 @@ class TenantWork:
             insert(ex.AgreementMember.__table__, covered)
             insert(LetterSequence.__table__, [{"tenant_id": self.tenant_id, "kind": INTRODUCTION, "year": y,
                                                "next_value": n + 1} for y, n in sorted(self.letter_seq.items())])
-        for receiver_id, copies in sorted(arrivals.items()):
-            self._write_register(receiver_id, copies)
+        self.arrivals = dict(arrivals)
         self.counts.update(transfers=len(transfers), transfer_events=len(events), agreements=len(agreements),
-                           agreement_members=len(covered), arrivals=sum(len(c) for c in arrivals.values()))
+                           agreement_members=len(covered))
         return self.counts
