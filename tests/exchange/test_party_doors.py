@@ -13,12 +13,12 @@ from sqlalchemy import text
 from portal.core import clock
 from portal.extensions import db
 from portal.tenancy.rls import region_setting
+from portal.tenancy.scoping import write_settings
 from tests.exchange.conftest import A, B, C
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="row-level security: PostgreSQL")
 
 SHARED = ("transfers", "transfer_events", "agreements", "agreement_members", "attendances", "notices")
-SETTINGS = ("portal.tenant_id", "portal.cross_tenant", "portal.region_tenants")
 
 
 def _transfer_with_notice(api, world):
@@ -38,12 +38,12 @@ def _transfer_with_notice(api, world):
     db.session.remove()
 
 
-def _session(**settings):
-    """A raw connection of the app's role with the settings it chose (transaction-local)."""
+def _session(tenant_id="", cross_tenant="off", region_tenants=""):
+    """A raw connection of the app's role with the settings it chose (transaction-local, written
+    with SET LOCAL as the application writes them: on Citus only that reaches the workers)."""
     conn = db.engine.connect()
     conn.begin()
-    for name in SETTINGS:
-        conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": settings.get(name.split(".")[1], "")})
+    write_settings(conn, {"t": tenant_id, "c": cross_tenant or "off", "r": region_tenants})
     return conn
 
 
