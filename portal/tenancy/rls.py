@@ -46,10 +46,10 @@ PARTY_ONLY = f"CASE WHEN tenant_id = {_TENANT} OR other_tenant_id = {_TENANT} TH
 # The tenants of an upper-level reader's region (SELECT only, on what statistics count), as a bit
 # set in hex: bit n (get_bit's numbering) stands for tenant n (`region_setting`). A policy of a
 # distributed table is read row by row (Citus refuses subqueries there), and a bit is found in
-# constant time. The list '1,2,3' it replaces cost, over 50,000 rows of 50 tenants, 0.3-0.6 s
-# parsed per row against 0.02 s without the policy; read once by a scalar subquery (revision 0019)
-# it was still searched element by element per row, 0.5-0.7 s for 3,000 tenants against 0.06-0.14 s
-# for the bit set (docs/scaling.md). The bounds keep get_bit inside the set: unset or '' is none.
+# constant time. Over 50,000 rows (tests/perf/bench_region_policy.py) the list '1,2,3' it replaces
+# cost 0.2 s parsed per row against 0.016 s without the door; read once by a scalar subquery
+# (revision 0019) it was still searched element by element per row: 0.28 s for 3,000 tenants,
+# against 0.08 s for the bit set. The bounds keep get_bit inside the set: unset or '' is none.
 _REGION_BITS = "current_setting('portal.region_tenants', true)"
 
 
