@@ -28,8 +28,12 @@ def completed_by_year(as_of: date, tenant_ids=None, org=None) -> dict:
     year = _year(Transfer.arrived_on)
     into, out_of = Transfer.other_tenant_id.in_(tenant_ids), Transfer.tenant_id.in_(tenant_ids)
     if org is not None:
-        into = and_(into, Transfer.to_org_id.in_(subtree_ids(org)))
-        out_of = and_(out_of, Transfer.from_org_id.in_(subtree_ids(org)))
+        # A CTE, not a subquery in each place: Citus plans a CTE on its own and joins its rows as
+        # an intermediate result, but refuses the same subquery inside the counts' FILTER (the
+        # organizations and the other side's transfers are not on one node).
+        subtree = subtree_ids(org).cte("subtree")
+        into = and_(into, Transfer.to_org_id.in_(db.select(subtree.c.id)))
+        out_of = and_(out_of, Transfer.from_org_id.in_(db.select(subtree.c.id)))
     # One grouped query for both directions (and for every county of a region at once).
     query = (db.select(year, func.count().filter(into), func.count().filter(out_of))
              .filter(or_(into, out_of), Transfer.state == COMPLETED, Transfer.arrived_on.is_not(None),

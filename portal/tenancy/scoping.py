@@ -13,6 +13,7 @@ from portal.tenancy.context import (
     current_tenant_id,
     region_tenant_ids,
 )
+from portal.tenancy.rls import region_setting
 
 
 def tenant_key() -> PrimaryKeyConstraint:
@@ -120,16 +121,17 @@ def _settings_sql():
     return {
         "t": str(acting) if acting is not None else "",
         "c": "on" if value == CROSS else "off",
-        "r": ",".join(str(t) for t in region_tenant_ids()),
+        "r": region_setting(region_tenant_ids()),
     }
 
 
 def _set_sql(settings: dict) -> str:
     # SET LOCAL rather than set_config(): Citus forwards SET LOCAL to the workers that run a
     # statement's shards (citus.propagate_set_commands = local), so the policies read the same
-    # there. Both are one round trip; the values are an integer or '' and on/off, never input.
+    # there. Both are one round trip; the values are an integer or '', on/off and hex digits,
+    # never input.
     t, c, r = settings["t"], settings["c"], settings.get("r", "")
-    assert (t == "" or t.isdigit()) and c in ("on", "off") and (r == "" or r.replace(",", "").isdigit())
+    assert (t == "" or t.isdigit()) and c in ("on", "off") and set(r) <= set("0123456789abcdef")
     return (f"SET LOCAL portal.tenant_id = '{t}'; SET LOCAL portal.cross_tenant = '{c}'; "
             f"SET LOCAL portal.region_tenants = '{r}'")
 _APPLIED = "portal_tenancy_settings"  # connection.info: the settings this transaction has

@@ -12,12 +12,13 @@ from sqlalchemy import text
 
 from portal.core import clock
 from portal.extensions import db
+from portal.tenancy.rls import region_setting
+from portal.tenancy.scoping import write_settings
 from tests.exchange.conftest import A, B, C
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="row-level security: PostgreSQL")
 
 SHARED = ("transfers", "transfer_events", "agreements", "agreement_members", "attendances", "notices")
-SETTINGS = ("portal.tenant_id", "portal.cross_tenant", "portal.region_tenants")
 
 
 def _transfer_with_notice(api, world):
@@ -37,12 +38,12 @@ def _transfer_with_notice(api, world):
     db.session.remove()
 
 
-def _session(**settings):
-    """A raw connection of the app's role with the settings it chose (transaction-local)."""
+def _session(tenant_id="", cross_tenant="off", region_tenants=""):
+    """A raw connection of the app's role with the settings it chose (transaction-local, written
+    with SET LOCAL as the application writes them: on Citus only that reaches the workers)."""
     conn = db.engine.connect()
     conn.begin()
-    for name in SETTINGS:
-        conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": settings.get(name.split(".")[1], "")})
+    write_settings(conn, {"t": tenant_id, "c": cross_tenant or "off", "r": region_tenants})
     return conn
 
 
@@ -55,7 +56,7 @@ def test_the_flag_alone_and_a_third_tenant_read_no_shared_row(api, world):
     ids = world.tenant_ids
     everything = {"cross_tenant": "on", "region_tenants": ""}
     for settings in ({}, everything, {**everything, "tenant_id": str(ids[C])},
-                     {"tenant_id": str(ids[C]), "region_tenants": str(ids[C])},
+                     {"tenant_id": str(ids[C]), "region_tenants": region_setting([ids[C]])},
                      {"tenant_id": "", "cross_tenant": "on", "region_tenants": ""}):
         with _session(**settings) as conn:
             found = _counts(conn)
@@ -83,7 +84,7 @@ def test_the_region_setting_opens_reading_the_register_and_transfers_only(api, w
     opens, and nothing can be written through it."""
     _transfer_with_notice(api, world)
     ids = world.tenant_ids
-    region = f"{ids[A]},{ids[B]}"
+    region = region_setting([ids[A], ids[B]])
     with _session(region_tenants=region) as conn:
         found = _counts(conn)
         assert found["transfers"] == 1 and found["members"] >= 1
@@ -93,5 +94,5 @@ def test_the_region_setting_opens_reading_the_register_and_transfers_only(api, w
         assert conn.execute(text("UPDATE transfers SET note = 'x'")).rowcount == 0
         assert conn.execute(text("UPDATE members SET phone = 'x'")).rowcount == 0
         assert conn.execute(text("DELETE FROM members")).rowcount == 0
-    with _session(region_tenants=str(ids[C])) as conn:
+    with _session(region_tenants=region_setting([ids[C]])) as conn:
         assert conn.execute(text("SELECT count(*) FROM transfers")).scalar() == 0
