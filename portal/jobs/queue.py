@@ -237,10 +237,17 @@ def _stale_after() -> int:
 
 
 def _lease(job: Job, now: datetime) -> None:
-    """The running job's entry: due once its heartbeat has stopped for JOB_STALE_AFTER seconds."""
-    db.session.merge(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind,
-                                 purpose=LEASE, not_before=now + timedelta(seconds=_stale_after()),
-                                 created_at=now, tries=0, last_error=""))
+    """The running job's entry: due once its heartbeat has stopped for JOB_STALE_AFTER seconds.
+    One upsert: the sender may be deleting the job's send entry at this very moment."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    due = now + timedelta(seconds=_stale_after())
+    db.session.execute(insert(OutboxEntry.__table__).values(
+        tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind, purpose=LEASE, not_before=due,
+        created_at=now, tries=0, last_error="").on_conflict_do_update(
+        index_elements=["tenant_id", "job_id"], set_={"purpose": LEASE, "not_before": due, "last_error": ""}))
 
 
 def _end_entry(job: Job) -> None:
