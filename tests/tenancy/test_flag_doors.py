@@ -65,7 +65,7 @@ def _letter_of_each_side_and_a_claim(api, world, client):
     assert link.status_code == 201, link.get_json()
     other = world.member(name="李四", phone="13812345679")
     resp = api("a_clerk").post(f"/t/{A}/agreements", {
-        "host_org": world.code("b_branch"), "origin_org": world.code("a_branch"), "scope": "listed",
+        "host_org": world.code("b_branch"), "origin_org": world.code("a_branch"), "scope": "members",
         "members": [other.id], "ends_on": (clock.today() + timedelta(days=365)).isoformat()})
     assert resp.status_code == 201, resp.get_json()
     aid = resp.get_json()["id"]
@@ -85,19 +85,24 @@ def test_the_flag_alone_reads_no_tenant_work(api, world, client):
     sweep.run(clock.today(), None)
     db.session.remove()
     ids = world.tenant_ids
-    owned = {}
+    owned, of_c = {}, {}
     for code in (A, B, C):
         with _session(tenant_id=str(ids[code])) as conn:
             for table in NARROWED:
-                owned[table] = owned.get(table, 0) + _count(conn, table)
+                n = _count(conn, table)
+                owned[table] = owned.get(table, 0) + n
+                if code == C:
+                    of_c[table] = n
     # The world holds rows where it matters, so the zeros below can fail.
     for table in ("letters", "letter_sequences", "notifications", "work_items", "jobs", "self_service_links",
                   "org_life_records", "audit_heads"):
         assert owned[table] > 0, table
-    for settings in ({"cross_tenant": "on"}, {"cross_tenant": "on", "tenant_id": str(ids[C])}):
+    # The flag alone: nothing. The flag with a third tenant: that tenant's own rows, nothing more.
+    for settings, expected in (({"cross_tenant": "on"}, {t: 0 for t in NARROWED}),
+                               ({"cross_tenant": "on", "tenant_id": str(ids[C])}, of_c)):
         with _session(**settings) as conn:
             found = {t: _count(conn, t) for t in NARROWED}
-            assert found == {t: 0 for t in NARROWED}, (settings, found)
+            assert found == expected, (settings, found)
             # What the flag reads instead: keys and ids, and the outbox's bookkeeping.
             assert _count(conn, "lookup_keys") >= 3
             names = conn.execute(text("SELECT column_name FROM information_schema.columns "
@@ -108,14 +113,9 @@ def test_the_flag_alone_reads_no_tenant_work(api, world, client):
             assert conn.execute(text("DELETE FROM lookup_keys")).rowcount == 0
     # The region door opens counting work items of the region, for reading only.
     with _session(region_tenants=f"{ids[A]},{ids[B]}") as conn:
-        assert _count(conn, "work_items") == owned["work_items"] - _c_items(ids[C])
+        assert _count(conn, "work_items") == owned["work_items"] - of_c["work_items"]
         assert conn.execute(text("DELETE FROM work_items")).rowcount == 0
         assert _count(conn, "letters") == 0 and _count(conn, "notifications") == 0
-
-
-def _c_items(tenant_id):
-    with _session(tenant_id=str(tenant_id)) as conn:
-        return _count(conn, "work_items")
 
 
 def test_verification_and_self_service_work_for_any_tenant(api, world, client):
