@@ -317,12 +317,24 @@ def requeue_stale() -> int:
 
 
 def _tenant_of(job_id: str) -> int | None:
-    """The tenant of a job the platform lists (its outbox entry names it; the jobs open to none)."""
+    """The tenant of a job the platform names: its outbox entry says (a failed job is marked
+    there); else each tenant is asked in turn, the jobs opening to no other (rare: a job retried
+    that has not failed)."""
+    from portal.tenancy.models import Tenant
+    job_id = str(job_id)[:36]
     with cross_tenant():
         tenant_id = db.session.execute(db.select(OutboxEntry.tenant_id).where(
-            OutboxEntry.job_id == str(job_id)[:36])).scalars().first()
+            OutboxEntry.job_id == job_id)).scalars().first()
     db.session.rollback()
-    return tenant_id
+    if tenant_id is not None:
+        return tenant_id
+    for tid in db.session.execute(db.select(Tenant.id).order_by(Tenant.id)).scalars().all():
+        with tenant_scope(tid):
+            if db.session.execute(db.select(Job.id).where(Job.id == job_id)).first() is not None:
+                db.session.rollback()
+                return tid
+    db.session.rollback()
+    return None
 
 
 def retry(job_id: str) -> Job:
