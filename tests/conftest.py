@@ -282,6 +282,19 @@ def owned_rows(model, *criteria) -> list:
     return out
 
 
+def plain_job(job_id):
+    """A job's row as plain values, read in its tenant (jobs open to no cross-tenant flag, and a
+    row of a tenant cannot be refreshed outside its tenant); None when there is none."""
+    from types import SimpleNamespace
+
+    from portal.jobs.models import Job
+    db.session.expire_all()
+    found = owned_rows(Job, Job.id == job_id)
+    plain = SimpleNamespace(**{c.key: getattr(found[0], c.key) for c in Job.__table__.columns}) if found else None
+    db.session.rollback()
+    return plain
+
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

@@ -283,7 +283,7 @@ def _letter_batch(foreign, notes, b_user):
     except ImportError:
         notes.append("no letters.models.LetterBatch: no foreign letter batch")
         return
-    with cross_tenant():
+    with tenant_scope(_tenant(B).id):
         found = db.session.execute(select(LetterBatch.id).filter_by(tenant_id=_tenant(B).id)).scalars().first()
     if found is not None:
         foreign["letter_batch"] = found
@@ -387,8 +387,9 @@ def _settle():
     sweep's before/after comparison except what the probes do."""
     from portal.jobs.models import DONE, FAILED, Job
     from portal.jobs.queue import wait
-    with cross_tenant():
-        pending = db.session.execute(select(Job.id, Job.tenant_id).where(Job.state.notin_((DONE, FAILED)))).all()
+    from tests.conftest import owned_rows
+    # Jobs open to their own tenant only: found tenant by tenant.
+    pending = [(j.id, j.tenant_id) for j in owned_rows(Job, Job.state.notin_((DONE, FAILED)))]
     db.session.rollback()
     for job_id, tenant_id in pending:
         wait(job_id, tenant_id, timeout=120)

@@ -1,9 +1,9 @@
 """the region statistics' read policy without a subquery, so a distributed database takes it
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 
-Revision 0019 gave `members` and `transfers` a SELECT-only policy that read the region's tenants
+Revisions 0019 and 0021 gave `members`, `transfers` and `work_items` a SELECT-only policy that read the region's tenants
 from `portal.region_tenants` as a list '1,2,3' through a scalar subquery, so the list was parsed
 once per statement. Citus refuses subqueries in the policies of distributed tables, so such a
 database could not be distributed at all. The setting is now a bit set in hex (one bit per tenant
@@ -17,7 +17,7 @@ from alembic import op
 from portal.tenancy import rls
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

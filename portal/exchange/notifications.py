@@ -7,7 +7,7 @@ from portal.auth.models import RoleGrant, User
 from portal.auth.roles import EXCHANGE, READ, allows
 from portal.extensions import db
 from portal.exchange.models import NOTIFICATION_KINDS, Notification
-from portal.exchange.shared import flushing, subtree_ids
+from portal.exchange.shared import in_register, subtree_ids
 from portal.i18n import _
 from portal.jobs.queue import enqueue, handler
 from portal.core import clock, mail
@@ -25,7 +25,8 @@ def notify(kind: str, *, tenant_id: int, org_id: int | None, from_tenant_id: int
     note = Notification(tenant_id=tenant_id, org_id=org_id, from_tenant_id=from_tenant_id, kind=kind,
                         subject_type=subject_type, subject_id=subject_id, message=message[:2000], data=data,
                         created_at=clock.utcnow())
-    with flushing():
+    # The recipient's inbox is its own table (rls.OWN_WORK_TABLES): written in its tenant.
+    with in_register(tenant_id):
         db.session.add(note)
     db.session.info.setdefault(_PENDING, []).append((tenant_id, note.id))
     return note

@@ -26,10 +26,11 @@ from portal.tenancy.models import Tenant
 
 @contextmanager
 def in_register(tenant_id: int):
-    """Read or write one tenant's register (members and their contacts) from exchange code acting
-    for another tenant. On PostgreSQL those tables open only to the one tenant set for the
-    transaction, never to the cross-tenant flag, so the code names whose register it touches.
-    Pending writes are flushed before entering (in the caller's context) and before leaving."""
+    """Read or write one tenant's own rows (its register and contacts, its inbox, the org life on
+    its register) from exchange code acting for another tenant. On PostgreSQL those tables open
+    only to the one tenant set for the transaction, never to the cross-tenant flag, so the code
+    names whose rows it touches. Pending writes are flushed before entering (in the caller's
+    context) and before leaving."""
     db.session.flush()
     with tenant_scope(tenant_id):
         yield

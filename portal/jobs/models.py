@@ -39,9 +39,21 @@ class Job(TenantScoped, db.Model):
                 "attempts": self.attempts}
 
 
+# What an outbox entry is for (OutboxEntry.purpose).
+SEND, LEASE, FAILED_MARK = "send", "lease", "failed"
+
+
 class OutboxEntry(TenantScoped, db.Model):
-    """A job saved but not yet handed to Redis: written in the transaction that creates (or retries)
-    the job, deleted once rq has it. Nothing a person saved waits on Redis being up."""
+    """The dispatcher's and the platform's view of a job, without its content (params, result,
+    errors), which stays in `jobs` and opens to its own tenant only. The cross-tenant flag opens
+    this table, so the dispatcher finds every tenant's due work here and acts on the job itself in
+    the job's tenant.
+
+    - SEND: a job saved but not yet handed to Redis, written in the transaction that creates (or
+      retries) the job, deleted once rq has it. Nothing a person saved waits on Redis being up.
+    - LEASE: a running job; its heartbeat pushes `not_before` on, so a lease that falls due is a
+      worker that died (queue.requeue_stale). Deleted when the job ends.
+    - FAILED_MARK: a failed job, listed on the platform's queue page until it is sent again."""
     __tablename__ = "job_outbox"
     __table_args__ = (
         Index("ix_job_outbox_not_before", "not_before"),
@@ -51,7 +63,10 @@ class OutboxEntry(TenantScoped, db.Model):
     tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id"), primary_key=True)
     job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     queue: Mapped[str] = mapped_column(String(80), nullable=False)
-    not_before: Mapped[datetime] = mapped_column(DateTime, nullable=False)   # a retry's back-off
+    kind: Mapped[str] = mapped_column(String(40), nullable=False, default="", server_default="")
+    purpose: Mapped[str] = mapped_column(String(10), nullable=False, default=SEND, server_default=SEND)
+    # SEND: a retry's back-off; LEASE: when the running job counts as abandoned; FAILED_MARK: when it failed.
+    not_before: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -29,7 +29,7 @@ from portal.core import clock
 from portal.core.errors import Conflict, NotFound, PortalError
 from portal.extensions import db
 from portal.i18n import _
-from portal.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, OutboxEntry
+from portal.jobs.models import DONE, FAILED, FAILED_MARK, LEASE, QUEUED, RUNNING, SEND, Job, OutboxEntry
 from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.scoping import write_settings
 
@@ -128,9 +128,11 @@ def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: i
 
 def _add_to_outbox(job: Job, delay: int = 0) -> None:
     now = clock.utcnow()
-    # merge: an entry left behind (its delete after sending failed) is reused, not a key conflict.
-    db.session.merge(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue,
-                                 not_before=now + timedelta(seconds=delay), created_at=now, tries=0, last_error=""))
+    # merge: an entry left behind (its delete after sending failed), the lease of the attempt that
+    # failed or the platform's failed mark is reused, not a key conflict.
+    db.session.merge(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind,
+                                 purpose=SEND, not_before=now + timedelta(seconds=delay), created_at=now,
+                                 tries=0, last_error=""))
     if not delay:
         db.session.info.setdefault(_PENDING, []).append((job.tenant_id, job.id, job.queue, job.kind))
 
@@ -194,10 +196,13 @@ def send(entries: list[tuple]) -> int:
     try:
         with _raw_connection() as conn:
             for tenant_id, job_id in sent:
-                conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id))
+                # A worker quick enough to start the job has turned the entry into its lease: kept.
+                conn.execute(table.delete().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id,
+                                                  table.c.purpose == SEND))
             for tenant_id, job_id, _queue, _kind in entries[len(sent):]:
                 # Wait a little before the dispatcher tries again, so a down Redis is not hammered.
-                conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id)
+                conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.job_id == job_id,
+                                                  table.c.purpose == SEND)
                              .values(tries=table.c.tries + 1, last_error=error,
                                      not_before=clock.utcnow() + timedelta(seconds=SEND_BACKOFF)))
     except Exception:  # the dispatcher sends it again; the claim keeps a job from running twice
@@ -208,12 +213,13 @@ def send(entries: list[tuple]) -> int:
 def dispatch_outbox(limit: int = 200, *, force: bool = False) -> int:
     """Send what waits in the outbox and is due (the dispatcher's and the worker's start-up call)."""
     now = clock.utcnow()
+    # The outbox entry carries what sending needs: the jobs themselves open to no other tenant.
     with cross_tenant():
         rows = db.session.execute(
-            db.select(OutboxEntry.tenant_id, OutboxEntry.job_id, OutboxEntry.queue, Job.kind)
-            .join(Job, Job.id == OutboxEntry.job_id)
-            # A fresh entry is being sent by the transaction that wrote it; give that a moment.
-            .where(OutboxEntry.not_before <= (now - timedelta(seconds=2) if not force else datetime.max))
+            db.select(OutboxEntry.tenant_id, OutboxEntry.job_id, OutboxEntry.queue, OutboxEntry.kind)
+            .where(OutboxEntry.purpose == SEND,
+                   # A fresh entry is being sent by the transaction that wrote it; give that a moment.
+                   OutboxEntry.not_before <= (now - timedelta(seconds=2) if not force else datetime.max))
             .order_by(OutboxEntry.not_before).limit(limit)).all()
     db.session.rollback()
     return send([tuple(r) for r in rows]) if rows else 0
@@ -226,31 +232,117 @@ def delayed_query(tenant_id: int):
         OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != "")
 
 
+def _stale_after() -> int:
+    return int(current_app.config.get("JOB_STALE_AFTER", 300))
+
+
+def _lease(job: Job, now: datetime) -> None:
+    """The running job's entry: due once its heartbeat has stopped for JOB_STALE_AFTER seconds.
+    One upsert: the sender may be deleting the job's send entry at this very moment."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    due = now + timedelta(seconds=_stale_after())
+    db.session.execute(insert(OutboxEntry.__table__).values(
+        tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind, purpose=LEASE, not_before=due,
+        created_at=now, tries=0, last_error="").on_conflict_do_update(
+        index_elements=["tenant_id", "job_id"], set_={"purpose": LEASE, "not_before": due, "last_error": ""}))
+
+
+def _end_entry(job: Job) -> None:
+    """The job ended: its lease goes; a failed job is marked for the platform's list instead."""
+    entry = _entry(job.tenant_id, job.id)
+    if job.state == FAILED:
+        _mark_failed(job, entry)
+    elif entry is not None and entry.purpose == LEASE:
+        db.session.delete(entry)
+
+
+def _entry(tenant_id: int, job_id: str) -> OutboxEntry | None:
+    return db.session.execute(db.select(OutboxEntry).where(
+        OutboxEntry.tenant_id == tenant_id, OutboxEntry.job_id == job_id)).scalar_one_or_none()
+
+
+def _mark_failed(job: Job, entry: OutboxEntry | None = None) -> None:
+    now = clock.utcnow()
+    if entry is None:
+        db.session.add(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind,
+                                   purpose=FAILED_MARK, not_before=job.finished_at or now, created_at=now,
+                                   tries=0, last_error=""))
+    else:
+        entry.purpose, entry.not_before = FAILED_MARK, job.finished_at or now
+
+
 def requeue_stale() -> int:
     """Jobs left `running` by a dead worker (no heartbeat for JOB_STALE_AFTER seconds) are queued
-    again, or fail once they used up their attempts."""
-    cutoff = clock.utcnow() - timedelta(seconds=int(current_app.config.get("JOB_STALE_AFTER", 300)))
-    changed = 0
+    again, or fail once they used up their attempts.
+
+    The dispatcher finds them by their lease in the outbox (readable across tenants, no content)
+    and decides on each job in its own tenant."""
+    now = clock.utcnow()
+    cutoff = now - timedelta(seconds=_stale_after())
     with cross_tenant():
-        stale = db.session.execute(db.select(Job).where(
-            Job.state == RUNNING, db.func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at) < cutoff)
-            .with_for_update(skip_locked=True)).scalars().all()
-        for job in stale:
-            if job.attempts >= max_attempts():
+        due = db.session.execute(db.select(OutboxEntry.tenant_id, OutboxEntry.job_id).where(
+            OutboxEntry.purpose == LEASE, OutboxEntry.not_before < now)).all()
+    db.session.rollback()
+    changed = 0
+    for tenant_id, job_id in due:
+        with tenant_scope(tenant_id):
+            entry = db.session.execute(db.select(OutboxEntry).where(
+                OutboxEntry.tenant_id == tenant_id, OutboxEntry.job_id == job_id, OutboxEntry.purpose == LEASE)
+                .with_for_update(skip_locked=True)).scalar_one_or_none()
+            job = db.session.execute(db.select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id)
+                                     .with_for_update(skip_locked=True)).scalar_one_or_none() if entry else None
+            if entry is None:  # another dispatcher has it, or the job ended meanwhile
+                db.session.rollback()
+                continue
+            beat = job and (job.heartbeat_at or job.started_at or job.created_at)
+            if job is None or job.state != RUNNING:
+                db.session.delete(entry)  # a lease the job's end did not remove
+            elif beat >= cutoff:
+                entry.not_before = beat + timedelta(seconds=_stale_after())  # alive after all
+            elif job.attempts >= max_attempts():
                 job.state, job.finished_at = FAILED, clock.utcnow()
                 job.error = _("任务多次执行中断（后台进程停止），未能完成，请重新发起")
+                _mark_failed(job, entry)
+                changed += 1
             else:
                 job.state = QUEUED
                 job.error = _("上次执行中断（后台进程停止），已重新排队")
                 _add_to_outbox(job)
-            changed += 1
-        db.session.commit()
+                changed += 1
+            db.session.commit()
     return changed
+
+
+def _tenant_of(job_id: str) -> int | None:
+    """The tenant of a job the platform names: its outbox entry says (a failed job is marked
+    there); else each tenant is asked in turn, the jobs opening to no other (rare: a job retried
+    that has not failed)."""
+    from portal.tenancy.models import Tenant
+    job_id = str(job_id)[:36]
+    with cross_tenant():
+        tenant_id = db.session.execute(db.select(OutboxEntry.tenant_id).where(
+            OutboxEntry.job_id == job_id)).scalars().first()
+    db.session.rollback()
+    if tenant_id is not None:
+        return tenant_id
+    for tid in db.session.execute(db.select(Tenant.id).order_by(Tenant.id)).scalars().all():
+        with tenant_scope(tid):
+            if db.session.execute(db.select(Job.id).where(Job.id == job_id)).first() is not None:
+                db.session.rollback()
+                return tid
+    db.session.rollback()
+    return None
 
 
 def retry(job_id: str) -> Job:
     """A platform admin sends a failed job again (fresh attempts)."""
-    with cross_tenant():
+    tenant_id = _tenant_of(job_id)
+    if tenant_id is None:
+        raise NotFound(_("任务不存在"))
+    with tenant_scope(tenant_id):
         job = db.session.execute(db.select(Job).where(Job.id == job_id).with_for_update()).scalar_one_or_none()
         if job is None:
             raise NotFound(_("任务不存在"))
@@ -259,9 +351,12 @@ def retry(job_id: str) -> Job:
             raise Conflict(_("只有失败的任务可以重试"))
         job.state, job.attempts, job.error, job.error_detail = QUEUED, 0, "", ""
         job.progress, job.done_count, job.finished_at = 0, 0, None
-        tenant_id = job.tenant_id
         if not runs_inline():
             _add_to_outbox(job)
+        else:
+            entry = _entry(tenant_id, job.id)
+            if entry is not None:
+                db.session.delete(entry)  # no longer failed: off the platform's list
         db.session.commit()
     if runs_inline():
         run_job(job_id, tenant_id)
@@ -287,6 +382,7 @@ class _Heartbeat(threading.Thread):
     def __init__(self, engine, job_id: str, tenant_id: int, every: float):
         super().__init__(daemon=True, name=f"heartbeat-{job_id[:8]}")
         self.engine, self.job_id, self.tenant_id, self.every = engine, job_id, tenant_id, every
+        self.stale_after = _stale_after()
         self.stopped = threading.Event()
 
     def run(self):
@@ -295,8 +391,14 @@ class _Heartbeat(threading.Thread):
             try:
                 with self.engine.begin() as conn:
                     write_settings(conn, {"t": str(self.tenant_id), "c": "off"})
-                    conn.execute(table.update().where(table.c.id == self.job_id, table.c.state == RUNNING)
-                                 .values(heartbeat_at=clock.utcnow()))
+                    now = clock.utcnow()
+                    beat = conn.execute(table.update().where(table.c.id == self.job_id, table.c.state == RUNNING)
+                                        .values(heartbeat_at=now)).rowcount
+                    if beat:
+                        entries = OutboxEntry.__table__
+                        conn.execute(entries.update().where(
+                            entries.c.tenant_id == self.tenant_id, entries.c.job_id == self.job_id,
+                            entries.c.purpose == LEASE).values(not_before=now + timedelta(seconds=self.stale_after)))
             except Exception:  # a missed beat only risks a second (idempotent) run
                 log.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
 
@@ -336,10 +438,13 @@ def run_job(job_id: str, tenant_id: int) -> None:
             update(Job).where(Job.id == job_id, Job.state == QUEUED)
             .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now)
             .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
         if claimed != 1:  # done, running elsewhere, failed, or unknown: a second send runs nothing
+            db.session.commit()
             return
         job = db.session.get(Job, job_id, populate_existing=True)
+        if not runs_inline():
+            _lease(job, now)  # with the claim: a worker that dies from here on leaves a lease due
+        db.session.commit()
         spec = _HANDLERS.get(job.kind)
         beat = None
         if not runs_inline():
@@ -362,6 +467,7 @@ def run_job(job_id: str, tenant_id: int) -> None:
             return
         job.state, job.result, job.progress, job.error = DONE, result or {}, 100, ""
         job.finished_at = clock.utcnow()
+        _end_entry(job)
         db.session.commit()
 
 
@@ -382,6 +488,7 @@ def _record_failure(job_id: str, exc: Exception, spec: Handler | None) -> None:
     else:
         job.state, job.finished_at = FAILED, clock.utcnow()
         job.error = _reason(exc, job, spec)
+        _end_entry(job)
         log.error("job %s (%s) failed: %s", job_id, job.kind, exc, exc_info=exc)
     db.session.commit()
 

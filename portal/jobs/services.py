@@ -4,8 +4,8 @@ from flask import current_app
 from portal.extensions import db
 from portal.i18n import _
 from portal.jobs import queue
-from portal.jobs.models import FAILED, Job, OutboxEntry
-from portal.tenancy.context import cross_tenant
+from portal.jobs.models import FAILED, FAILED_MARK, SEND, Job, OutboxEntry
+from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.models import Tenant
 
 PER_PAGE = 20
@@ -40,14 +40,25 @@ def overview(failed_limit: int = 50) -> dict:
                                       "failed": q.failed_job_registry.count})
         except queue._redis_errors() as exc:
             out["redis_error"] = _("无法连接 Redis：%(e)s", e=str(exc)[:200])
+    # The outbox is the platform's view across tenants (no job content); each failed job listed is
+    # then read in its own tenant, the jobs opening to no other.
+    waiting = OutboxEntry.purpose == SEND
     with cross_tenant():
-        out["outbox"] = db.session.execute(db.select(db.func.count()).select_from(OutboxEntry)).scalar_one()
+        out["outbox"] = db.session.execute(db.select(db.func.count()).select_from(OutboxEntry)
+                                           .where(waiting)).scalar_one()
         out["outbox_delayed"] = db.session.execute(db.select(db.func.count()).select_from(OutboxEntry).where(
-            OutboxEntry.last_error != "")).scalar_one()
-        rows = db.session.execute(db.select(Job, Tenant.code, Tenant.name).join(Tenant, Tenant.id == Job.tenant_id)
-                                  .where(Job.state == FAILED)
-                                  .order_by(Job.finished_at.desc(), Job.id).limit(failed_limit)).all()
-        out["failed"] = [{"job": job, "tenant_code": code, "tenant_name": name} for job, code, name in rows]
+            waiting, OutboxEntry.last_error != "")).scalar_one()
+        marks = db.session.execute(db.select(OutboxEntry.tenant_id, OutboxEntry.job_id, Tenant.code, Tenant.name)
+                                   .join(Tenant, Tenant.id == OutboxEntry.tenant_id)
+                                   .where(OutboxEntry.purpose == FAILED_MARK)
+                                   .order_by(OutboxEntry.not_before.desc(), OutboxEntry.job_id)
+                                   .limit(failed_limit)).all()
+    for tenant_id, job_id, code, name in marks:
+        with tenant_scope(tenant_id):
+            job = db.session.execute(db.select(Job).where(Job.id == job_id, Job.state == FAILED)).scalar_one_or_none()
+        if job is not None:
+            db.session.expunge(job)  # read in its tenant: the page shows it as read, not refreshed
+            out["failed"].append({"job": job, "tenant_code": code, "tenant_name": name})
     db.session.rollback()
     return out
 

@@ -32,7 +32,8 @@ from portal.letters.models import (ACTIVITY_CARD, AGREEMENT, KIND_LABELS, KINDS,
                                    VALID, VOID, Letter, LetterBatch)
 from portal.letters.render import LetterError, Renderer
 from portal.orgs.models import Organization
-from portal.tenancy.context import cross_tenant, current_tenant_id
+from portal.tenancy import lookup
+from portal.tenancy.context import current_tenant_id
 from portal.tenancy.loader import tenant_asset
 from portal.tenancy.models import Tenant
 from portal.core import clock
@@ -265,11 +266,11 @@ def render_later(letters: list[Letter], actor=None, *, force: bool = False, stri
 # ---------------------------------------------------------------- issuing
 
 def _unique_short_code() -> str:
+    """A short code no letter of any tenant carries: checked in the index of lookup keys, whose
+    primary key holds it unique across tenants (the letters themselves open to no other tenant)."""
     for _attempt in range(20):
         code = verify.new_short_code()
-        with cross_tenant():
-            taken = db.session.execute(db.select(Letter.id).filter_by(short_code=code)).first()
-        if taken is None:
+        if not lookup.taken(lookup.LETTER_CODE, lookup.digest(lookup.LETTER_CODE, code)):
             return code
     raise RuntimeError("no free short code")  # pragma: no cover - 31^8 codes
 
@@ -315,6 +316,7 @@ def _create(kind: str, tenant: Tenant, seq: int, *, actor, subject_type: str, su
         created_by=getattr(actor, "id", None), render_count=0)
     db.session.add(letter)
     db.session.flush()
+    verify.index(letter)
     if audit:
         record(actor, "issue", "letter", letter.id,
                after={"kind": kind, "number": letter.number, "subject": f"{subject_type}:{subject_id}",

@@ -22,7 +22,8 @@ from portal.auth.access import public
 from portal.core.urls import public_url
 from portal.extensions import db, limiter
 from portal.letters.models import STATE_LABELS, Letter
-from portal.tenancy.context import cross_tenant
+from portal.tenancy import lookup as keys  # not `lookup`: the page below is named so
+from portal.tenancy.context import tenant_scope
 
 bp = Blueprint("verify", __name__)
 
@@ -90,20 +91,39 @@ def mask_name(name: str) -> str:
 
 
 # ---- lookups (across tenants on purpose: the token is the only key a reader has) ----
+# The letters open to their own tenant only; the key is found in the index of lookup keys
+# (tenancy.lookup), and the letter is then read in the tenant the index names.
+
+def index(letter: Letter) -> None:
+    """Make a new letter findable by its token and its short code (in the letter's transaction)."""
+    for kind, key in ((keys.LETTER_TOKEN, letter.token), (keys.LETTER_CODE, letter.short_code)):
+        keys.add(kind, keys.digest(kind, key), letter.tenant_id, letter.id)
+
+
+def _letter_by(kind: str, key: str) -> Letter | None:
+    found = keys.find(kind, [keys.digest(kind, key)])
+    if found is None:
+        return None
+    tenant_id, letter_id, _digest = found
+    with tenant_scope(tenant_id):
+        letter = db.session.get(Letter, letter_id)
+        # The letter's own key decides: an index row that does not match it is no answer.
+        if letter is None or (letter.token if kind == keys.LETTER_TOKEN else letter.short_code) != key:
+            return None
+        return letter
+
 
 def find_by_token(token: str) -> Letter | None:
     if not token_is_signed(token):
         return None
-    with cross_tenant():
-        return db.session.execute(db.select(Letter).filter_by(token=token)).scalar_one_or_none()
+    return _letter_by(keys.LETTER_TOKEN, token)
 
 
 def find_by_code(text: str) -> Letter | None:
     code = normalize_code(text)
     if code is None:
         return None
-    with cross_tenant():
-        return db.session.execute(db.select(Letter).filter_by(short_code=code)).scalar_one_or_none()
+    return _letter_by(keys.LETTER_CODE, code)
 
 
 def public_view(letter: Letter) -> dict:

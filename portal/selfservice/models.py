@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -72,7 +73,8 @@ class SelfReport(TenantScoped, db.Model):
     at that moment, so the office compares old and new side by side.
 
     On PostgreSQL the rows are readable in their own tenant only, like the register, except arrival
-    claims (a date, nothing personal), which the receiving tenant reads beside the transfer."""
+    claims, which the transfer's receiver (`other_tenant_id`) reads and decides beside the transfer:
+    a shared row of two sides (rls.PARTY_ONLY), no third tenant and no cross-tenant flag."""
 
     __tablename__ = "self_reports"
     __table_args__ = (
@@ -93,6 +95,8 @@ class SelfReport(TenantScoped, db.Model):
     values: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     previous: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     transfer_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The receiving tenant of an arrival claim; None for every other report.
+    other_tenant_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("tenants.id"), nullable=True)
     on: Mapped[date | None] = mapped_column(Date, nullable=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")  # the client's IP
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=clock.utcnow)

@@ -53,6 +53,7 @@ from portal.selfservice.models import (
     SelfServiceLink,
 )
 from portal.standing.models import OrgLifeRecord
+from portal.tenancy import lookup
 from portal.tenancy.context import cross_tenant, current_tenant_id, tenant_scope
 from portal.tenancy.models import Tenant
 
@@ -157,6 +158,7 @@ def issue(principal, member: Member) -> tuple[str, SelfServiceLink]:
     )
     db.session.add(link)
     db.session.flush()
+    lookup.add(lookup.SELF_SERVICE, link.token_hash, link.tenant_id, link.id)
     record(
         principal.user,
         "self_service_link",
@@ -198,7 +200,12 @@ def find(token) -> LinkRef | None:
     # Under every key of the ring: a link issued before a key rotation keeps working until the
     # previous key is retired (only the hash is stored, so the rotation cannot rehash it).
     digests = _hashes(token)
-    with cross_tenant():  # the token is the only key a member has
+    # The token is the only key a member has: its hash is found in the index of lookup keys, the
+    # link is then read in its own tenant (the links open to no other).
+    found = lookup.find(lookup.SELF_SERVICE, digests)
+    if found is None:
+        return None
+    with tenant_scope(found[0]):
         row = db.session.execute(
             db.select(
                 SelfServiceLink.id,
@@ -207,7 +214,7 @@ def find(token) -> LinkRef | None:
                 SelfServiceLink.token_hash,
                 SelfServiceLink.revoked_at,
                 SelfServiceLink.expires_on,
-            ).filter(SelfServiceLink.token_hash.in_(digests))
+            ).filter(SelfServiceLink.id == found[1], SelfServiceLink.token_hash.in_(digests))
         ).first()
     if row is None or not any(hmac.compare_digest(row.token_hash, d) for d in digests):
         return None
@@ -405,7 +412,8 @@ def _details(member: Member, data: dict) -> tuple[dict, dict]:
     return changed, {k: getattr(member, k) or "" for k in changed}
 
 
-def _arrival(member: Member, data: dict) -> tuple[int, date]:
+def _arrival(member: Member, data: dict) -> tuple[int, int, date]:
+    """(transfer, its receiving tenant, the day): the claim is a row of both sides."""
     raw = data.get("transfer")
     try:
         transfer_id = int(raw)
@@ -413,6 +421,9 @@ def _arrival(member: Member, data: dict) -> tuple[int, date]:
         raise ValidationFailed({"transfer": _("请选择转接")})
     if isinstance(raw, bool) or not any(t["id"] == transfer_id for t in _open_transfers(member)):
         raise ValidationFailed({"transfer": _("没有此转接或该转接不能报到")})
+    with cross_tenant(acting_for=member.tenant_id):
+        receiver = db.session.execute(db.select(Transfer.other_tenant_id).filter(
+            Transfer.tenant_id == member.tenant_id, Transfer.id == transfer_id)).scalar_one()
     pending = db.session.execute(
         db.select(SelfReport.id).filter(
             SelfReport.kind == ARRIVED, SelfReport.state == PENDING, SelfReport.transfer_id == transfer_id
@@ -420,7 +431,7 @@ def _arrival(member: Member, data: dict) -> tuple[int, date]:
     ).first()
     if pending:
         raise Conflict(_("已报告报到，正等待接收党组织确认"))
-    return transfer_id, _day(data.get("on"), "on")
+    return transfer_id, receiver, _day(data.get("on"), "on")
 
 
 def report(ref: LinkRef, data, address: str = "") -> dict:
@@ -456,9 +467,9 @@ def report(ref: LinkRef, data, address: str = "") -> dict:
         elif kind == DETAILS:
             row.values, row.previous = _details(member, data)
         elif kind == ARRIVED:
-            row.transfer_id, row.on = _arrival(member, data)
+            row.transfer_id, row.other_tenant_id, row.on = _arrival(member, data)
             row.values = {"on": row.on.isoformat()}
-            refresh_receiver = row.transfer_id
+            refresh_receiver = row.other_tenant_id
         else:
             region = _text(data.get("region"), 100, "region")
             if kind == MOVED and not region:
@@ -483,13 +494,8 @@ def report(ref: LinkRef, data, address: str = "") -> dict:
         answer = {"id": row.id, "kind": row.kind, "state": row.state}
         db.session.commit()
     refresh(tid, CONTACT_KINDS if kind == REACHABLE else (WORK_KINDS[kind],))
-    if refresh_receiver is not None:
-        with cross_tenant(acting_for=tid):
-            other = db.session.execute(
-                db.select(Transfer.other_tenant_id).filter(Transfer.id == refresh_receiver)
-            ).scalar()
-        if other and other != tid:
-            refresh(other, (WORK_KINDS[ARRIVED],))
+    if refresh_receiver is not None and refresh_receiver != tid:
+        refresh(refresh_receiver, (WORK_KINDS[ARRIVED],))
     return answer
 
 
@@ -605,7 +611,10 @@ def _receiver_decides(principal, row: SelfReport, confirm: bool, reason: str = "
             getattr(principal.user, "id", None),
         )
         locked.reason = reason
-        if not confirm:
+        db.session.flush()
+    if not confirm:
+        # The sender's inbox is the sender's own table: written in its tenant, not across.
+        with shared.in_register(row.tenant_id):
             db.session.add(
                 Notification(
                     tenant_id=row.tenant_id,
@@ -618,7 +627,6 @@ def _receiver_decides(principal, row: SelfReport, confirm: bool, reason: str = "
                     message=_("接收党组织答复：%(n)s 同志尚未报到（%(r)s）", n=t.member_name, r=reason),
                 )
             )
-        db.session.flush()
     record(
         principal.user,
         "self_report_arrival_" + ("confirm" if confirm else "not_yet"),

@@ -343,14 +343,17 @@ def record_org_life(principal, member: Member, data: dict) -> OrgLifeRecord:
 
 def org_life_from_attendance(attendance, agreement) -> OrgLifeRecord | None:
     """The host's attendance record under an agreement counts as the member's org life, on the
-    origin's side (the member's register). Called inside the exchange's cross-tenant write."""
+    origin's side (the member's register), written in the origin's tenant: the host acts across
+    tenants, but org life is the origin's own table."""
     if not attendance.present:
         return None
+    from portal.exchange.shared import in_register
     row = OrgLifeRecord(tenant_id=agreement.tenant_id, member_id=attendance.member_id, on=attendance.on,
                         org_id=agreement.host_org_id, agreement_id=agreement.id,
                         kind=kind_of_activity(attendance.activity), note=attendance.activity,
                         recorded_by=attendance.recorded_by)
-    db.session.add(row)
+    with in_register(agreement.tenant_id):
+        db.session.add(row)
     return row
 
 

@@ -43,6 +43,20 @@ PARTY_TABLES = ("transfers", "transfer_events", "agreements", "agreement_members
 # tenant's share and multiplied with the application's own filter, shrinking every estimate.
 PARTY_ONLY = f"CASE WHEN tenant_id = {_TENANT} OR other_tenant_id = {_TENANT} THEN 1 ELSE 0 END <> 0"
 
+# Tenant work that names members or holds what a tenant did (revision 0021): the flag no longer
+# opens them. Each cross-tenant path has a door of its own instead: verification and self-service
+# links look their key up in `lookup_keys`, the other side's notification is written in its own
+# tenant, the dispatcher reads `job_outbox` only, region counts read `work_items` by REGION_READ.
+OWN_WORK_TABLES = ("letters", "letter_batches", "letter_sequences", "notifications", "work_items",
+                   "worklist_digests", "jobs", "activity_certificates", "dues_payments", "org_life_records",
+                   "training_activities", "training_attendances", "self_service_links", "audit_heads")
+# An arrival claim (self_reports of kind arrived) is read and decided by the transfer's receiver:
+# a shared row like the transfers', its other side written down in other_tenant_id (0021).
+CLAIM_TABLES = ("self_reports",)
+# Index tables the flag opens for reading only: keys (digests) and ids, no name, no content.
+# Writes stay with the row's own tenant, so the flag cannot repoint a key at another letter.
+CROSS_READ_TABLES = ("lookup_keys",)
+
 # The tenants of an upper-level reader's region (SELECT only, on what statistics count), as a bit
 # set in hex: bit n (get_bit's numbering) stands for tenant n (`region_setting`). A policy of a
 # distributed table is read row by row (Citus refuses subqueries there), and a bit is found in
@@ -64,7 +78,11 @@ def _in_region(column: str) -> str:
 REGION_READ = {
     "members": f"{_in_region('tenant_id')} <> 0",
     "transfers": f"{_in_region('tenant_id')} + {_in_region('other_tenant_id')} <> 0",
+    # Counts by kind for the region's work desk (worklist.services.region_counts), since 0021.
+    "work_items": f"{_in_region('tenant_id')} <> 0",
 }
+# What revision 0019 gave the region door; 0021 adds work_items.
+REGION_READ_0019 = ("members", "transfers")
 # The form revision 0019 wrote (the list, read by a scalar subquery); revision 0023 replaces it.
 _REGION_LIST = ("(SELECT string_to_array(NULLIF(current_setting('portal.region_tenants', true), ''), ',')"
                 "::integer[])::integer[]")
@@ -72,6 +90,7 @@ REGION_READ_BEFORE_0023 = {
     "members": f"CASE WHEN tenant_id = ANY({_REGION_LIST}) THEN 1 ELSE 0 END <> 0",
     "transfers": f"CASE WHEN tenant_id = ANY({_REGION_LIST}) OR other_tenant_id = ANY({_REGION_LIST}) "
                  "THEN 1 ELSE 0 END <> 0",
+    "work_items": f"CASE WHEN tenant_id = ANY({_REGION_LIST}) THEN 1 ELSE 0 END <> 0",
 }
 
 
@@ -90,7 +109,12 @@ def region_setting(tenant_ids) -> str:
 
 
 # What the cross-tenant flag does not open; a data migration lifts FORCE on these (every_tenant).
-CLOSED_TO_FLAG = PERSONAL_TABLES + PARTY_TABLES
+CLOSED_TO_FLAG = PERSONAL_TABLES + PARTY_TABLES + OWN_WORK_TABLES + CLAIM_TABLES
+# The tables whose policy the flag still opens: the joint registry of organizations and the keyed
+# hashes of who holds an ID number (read and written across tenants by the exchange), the job
+# outbox (the dispatcher's view: tenant, job id, queue, kind, times, a Redis error; no content),
+# and the index tables (read only). tests/tenancy/test_flag_doors.py holds pg_policies to this list.
+FLAG_OPENS = ("organizations", "relationship_holds", "job_outbox") + CROSS_READ_TABLES
 
 
 def enable(op, table: str) -> None:
@@ -155,8 +179,8 @@ def narrow_party_tables(op) -> None:
         return
     for table in PARTY_TABLES:
         _replace(op, table, PARTY_ONLY)
-    for table, policy in REGION_READ_BEFORE_0023.items():
-        op.execute(f"CREATE POLICY region_read ON {table} FOR SELECT USING ({policy})")
+    for table in REGION_READ_0019:
+        op.execute(f"CREATE POLICY region_read ON {table} FOR SELECT USING ({REGION_READ_BEFORE_0023[table]})")
 
 
 def reform_region_read(op, forms: dict) -> None:
@@ -171,9 +195,39 @@ def reform_region_read(op, forms: dict) -> None:
 def restore_party_tables(op) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in REGION_READ:
+    for table in REGION_READ_0019:
         op.execute(f"DROP POLICY IF EXISTS region_read ON {table}")
     for table in PARTY_TABLES:
+        _replace(op, table, POLICY)
+
+
+def narrow_own_work(op) -> None:
+    """Revision 0021: the tenant work tables to their own tenant, arrival claims to their two
+    sides, the region door onto work_items (counts), and the index of lookup keys readable by the
+    flag, written by its own tenant only."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in OWN_WORK_TABLES:
+        _replace(op, table, OWN_TENANT_ONLY)
+    for table in CLAIM_TABLES:
+        _replace(op, table, PARTY_ONLY)
+    op.execute(f"CREATE POLICY region_read ON work_items FOR SELECT USING ({REGION_READ_BEFORE_0023['work_items']})")
+    for table in CROSS_READ_TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({OWN_TENANT_ONLY}) "
+                   f"WITH CHECK ({OWN_TENANT_ONLY})")
+        op.execute(f"CREATE POLICY cross_read ON {table} FOR SELECT USING ({CROSS_DOOR})")
+
+
+def restore_own_work(op, claims_before: str) -> None:
+    """Back to revision 0020; `claims_before` is the arrival claims' policy of revision 0014."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP POLICY IF EXISTS region_read ON work_items")
+    for table in CLAIM_TABLES:
+        _replace(op, table, claims_before)
+    for table in OWN_WORK_TABLES:
         _replace(op, table, POLICY)
 
 
@@ -190,10 +244,18 @@ def every_tenant(conn):
         yield
         return
     conn.execute(text("SELECT set_config('portal.cross_tenant', 'on', true)"))
-    for table in CLOSED_TO_FLAG:
+    # Only the tables that exist and are closed to the flag at this point of the chain: an early
+    # data migration runs before later tables exist or are narrowed.
+    closed = conn.execute(text(
+        "SELECT c.relname FROM pg_class c JOIN pg_policies p ON p.tablename = c.relname "
+        "AND p.schemaname = current_schema() AND p.policyname = 'tenant_isolation' "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relforcerowsecurity "
+        "AND c.relname = ANY(:names) AND p.qual NOT LIKE '%portal.cross_tenant%' ORDER BY c.relname"),
+        {"names": list(CLOSED_TO_FLAG)}).scalars().all()
+    for table in closed:
         conn.execute(text(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
     yield
-    for table in CLOSED_TO_FLAG:
+    for table in closed:
         conn.execute(text(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
 
 

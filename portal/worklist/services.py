@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.orgs import services as orgs
 from portal.orgs.models import Organization
-from portal.tenancy.context import cross_tenant
+from portal.tenancy.context import region_read
 from portal.worklist.models import KIND_LABELS, KINDS, RANK, WorkItem
 from portal.orgs import scope
 
@@ -78,11 +78,13 @@ def org_counts(principal) -> list[dict]:
 
 
 def region_counts(tenants) -> list[dict]:
-    """Counts by kind per county under a region (aggregates only: no names, no items)."""
+    """Counts by kind per county under a region (aggregates only: no names, no items). Read
+    through the region's door (`region_read`): on PostgreSQL the region's work items open for
+    reading, and the cross-tenant flag opens none."""
     ids = [t.id for t in tenants]
     found: dict[int, dict] = {}
     if ids:
-        with cross_tenant():
+        with region_read(ids):
             for tid, kind, n in db.session.execute(
                     sa.select(WorkItem.tenant_id, WorkItem.kind, sa.func.count())
                     .where(WorkItem.tenant_id.in_(ids)).group_by(WorkItem.tenant_id, WorkItem.kind)).all():

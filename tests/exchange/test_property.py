@@ -34,7 +34,7 @@ STATS = __import__("collections").Counter()
 def _reset():
     """Empty the tables this machine writes (faster than recreating the database per example).
     Tenant-owned rows are deleted across tenants, as the row-level-security policy allows."""
-    names = ("notifications", "transfer_events", "transfers", "audit_entries", "audit_heads", "job_outbox", "jobs",
+    names = ("notifications", "lookup_keys", "transfer_events", "transfers", "audit_entries", "audit_heads", "job_outbox", "jobs",
              "letters", "letter_sequences", "relationship_holds", "work_items", "dues_payments", "org_life_records",
              "activity_certificates", "contacts", "members", "organizations")
     tables = {t.name: t for t in db.metadata.sorted_tables}

@@ -19,7 +19,7 @@ from portal.jobs.models import Job, OutboxEntry
 from portal.letters.models import Letter, LetterBatch
 from portal.members.models import Member
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests.conftest import FAST_JOBS, login, test_settings, until
+from tests.conftest import FAST_JOBS, login, plain_job, test_settings, until
 from tests.factories import Factory
 from tests.faults.support import PrivatePostgres, PrivateRedis, servers_available
 from tests.letters.test_batch_scale import page_count
@@ -78,9 +78,7 @@ def _until(predicate, timeout=180.0, what=""):
 
 def _job(app, job_id):
     with app.app_context():
-        with cross_tenant():
-            job = db.session.get(Job, job_id)
-            plain = SimpleNamespace(**{c.key: getattr(job, c.key) for c in Job.__table__.columns})
+        plain = plain_job(job_id)
         db.session.remove()
     return plain
 

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.jobs import queue, schedule
 from portal.jobs.models import Job, OutboxEntry
 from portal.tenancy.context import cross_tenant, tenant_scope
-from tests.conftest import login, owned_rows, tenant
+from tests.conftest import login, owned_rows, plain_job, tenant
 from tests.jobs.support import app_like, closed_port, roster_file
 
 A, B = "110105", "320115"
@@ -29,14 +29,7 @@ def _flaky(job):
 
 
 def _job(job_id):
-    """The job's row as plain values (a row of a tenant cannot be refreshed outside its tenant)."""
-    from types import SimpleNamespace
-    with cross_tenant():
-        db.session.expire_all()
-        job = db.session.get(Job, job_id)
-        plain = SimpleNamespace(**{c.key: getattr(job, c.key) for c in Job.__table__.columns}) if job else None
-    db.session.rollback()
-    return plain
+    return plain_job(job_id)
 
 
 def _accepted_transfer(make):
@@ -156,8 +149,7 @@ def test_daily_schedule_makes_one_sweep_job_per_tenant_and_day(ctx):
     assert first == tenants > 0
     assert schedule.daily_sweep("2026-03-02") == 0  # a second scheduler or a restart adds nothing
     assert schedule.daily_sweep("2026-03-03") == tenants
-    with cross_tenant():
-        kinds = db.session.execute(select(Job.kind, Job.params).where(Job.kind == "worklist.sweep")).all()
+    kinds = [(j.kind, j.params) for j in owned_rows(Job, Job.kind == "worklist.sweep")]
     db.session.rollback()
     assert len(kinds) == 2 * tenants and {p["as_of"] for _k, p in kinds} == {"2026-03-02", "2026-03-03"}
 
@@ -181,7 +173,7 @@ def test_redis_down_keeps_pages_working_and_the_upload_in_the_outbox(make, clean
         with down.app_context():
             with cross_tenant():
                 entries = db.session.execute(select(OutboxEntry)).scalars().all()
-                jobs = db.session.execute(select(Job).where(Job.kind == "roster.import")).scalars().all()
+            jobs = owned_rows(Job, Job.kind == "roster.import")
             assert len(entries) == 1 and len(jobs) == 1 and jobs[0].state == "queued"
             assert entries[0].job_id == jobs[0].id and entries[0].tries == 1
             assert "ConnectionError" in entries[0].last_error

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.jobs import queue
 from portal.jobs.models import Job, OutboxEntry
 from portal.tenancy.context import cross_tenant
-from tests.conftest import REDIS_URL, login, tenant, until, worker_env
+from tests.conftest import REDIS_URL, login, owned_rows, plain_job, tenant, until, worker_env
 from tests.jobs.support import app_like, closed_port, roster_file
 
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="needs Redis (and PostgreSQL): the TEST_REDIS_URL run")
@@ -23,14 +23,7 @@ A = "110105"
 
 
 def _job(job_id):
-    """The job's row as plain values (a row of a tenant cannot be refreshed outside its tenant)."""
-    from types import SimpleNamespace
-    with cross_tenant():
-        db.session.expire_all()
-        job = db.session.get(Job, job_id)
-        plain = SimpleNamespace(**{c.key: getattr(job, c.key) for c in Job.__table__.columns}) if job else None
-    db.session.rollback()
-    return plain
+    return plain_job(job_id)
 
 
 _until = until
@@ -103,8 +96,8 @@ def test_redis_down_then_back(make, ctx):
         resp = web.post(f"/t/{A}/roster/import", data={"file": (io.BytesIO(roster_file(A, org.code)), "名册.xlsx")},
                         content_type="multipart/form-data")
         assert resp.status_code == 302
+        job_id, = [j.id for j in owned_rows(Job, Job.kind == "roster.import")]
         with cross_tenant():
-            job_id = db.session.execute(select(Job.id).where(Job.kind == "roster.import")).scalar_one()
             entry = db.session.execute(select(OutboxEntry).filter_by(job_id=job_id)).scalar_one()
             assert entry.queue == f"{prefix}.default" and entry.last_error
         db.session.rollback()

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.jobs.queue import wait
 from portal.roster import services as roster
 from portal.roster.models import RosterImport
-from portal.tenancy.context import cross_tenant
+from portal.tenancy.context import cross_tenant, tenant_scope
 from tests.conftest import login, scope, tenant
 from tests.factories import id_number
 from tests.letters.support import admin_principal, issue_intro, pdf_text
@@ -81,7 +81,7 @@ def test_stored_documents_are_sealed_and_still_served_whole(make, client):
 def test_a_document_sealed_with_another_key_renders_again(make, client):
     principal = admin_principal(make)
     letter_id, username = issue_intro(principal, render="now").id, principal.user.username
-    with cross_tenant():
+    with tenant_scope(tenant(A).id):
         db.session.execute(text("UPDATE letters SET pdf = :v WHERE id = :i"), {"v": b"gAAAAAnot-ours", "i": letter_id})
         db.session.commit()
     login(client, username)

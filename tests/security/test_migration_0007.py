@@ -26,7 +26,7 @@ def _raw(sql, **params):
     return None if value is None else bytes(value) if isinstance(value, (bytes, memoryview)) else value
 
 
-def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
+def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id, monkeypatch):
     url = fresh_database_url(tmp_path, f"{worker_id}m")
     app = create_app(test_settings(SQLALCHEMY_DATABASE_URI=url, JOBS_INLINE=True, REDIS_URL=""))
     try:
@@ -42,6 +42,11 @@ def test_upgrade_keeps_and_seals_existing_data(tmp_path, worker_id):
             ta, tb = make.tenant(A).id, make.tenant(B).id
             from portal.exchange.models import Agreement
             from portal.letters import services as letters
+            # Today's issuing also indexes the letter's keys in lookup_keys, a table of revision
+            # 0021 the schema of 0011 lacks; revision 0021 indexes the letters it finds.
+            from portal.letters import verify
+            monkeypatch.setattr(verify, "index", lambda letter: None)
+            monkeypatch.setattr(letters, "_unique_short_code", verify.new_short_code)
             with tenant_scope(ta):
                 letter = letters.issue("introduction", actor=None, subject_type="transfer", subject_id=1,
                                        context={"member": {"name": "李四", "sex": "男", "age": 36, "ethnicity": "汉族",

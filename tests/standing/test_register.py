@@ -8,6 +8,7 @@ import time_machine
 from portal.standing.models import ActivityCertificate, DuesPayment
 from tests.exchange.conftest import A, B, world  # noqa: F401 - the exchange's three-tenant fixture
 from tests.exchange.conftest import api as exchange_api  # noqa: F401
+from tests.conftest import owned_rows
 from tests.standing.conftest import api, member_row, rows
 
 NOW = "2026-09-15 10:00 +0800"
@@ -54,9 +55,11 @@ def test_a_transfer_brings_the_dues_month_and_certificate_to_the_receiver(world,
     done = b_clerk.post(f"/t/{B}/transfers/{tid}/arrive", {"arrived_on": "2026-09-15"})
     assert done.status_code == 200, done.get_json()
     b = world.tenant_ids[B]
-    [new_id] = {p.member_id for p in rows(DuesPayment, tenant_id=b)}
-    assert [p.month for p in rows(DuesPayment, tenant_id=b)] == ["2026-08"]
-    assert [(c.number, c.returned_on) for c in rows(ActivityCertificate, tenant_id=b)] == [("朝流证2026-0042", None)]
+    # The receiver's standing tables open to the receiver only: read in its tenant.
+    [new_id] = {p.member_id for p in owned_rows(DuesPayment, DuesPayment.tenant_id == b)}
+    assert [p.month for p in owned_rows(DuesPayment, DuesPayment.tenant_id == b)] == ["2026-08"]
+    assert [(c.number, c.returned_on) for c in owned_rows(ActivityCertificate, ActivityCertificate.tenant_id == b)] \
+        == [("朝流证2026-0042", None)]
     # The receiver records the next month on its own register.
     resp = b_clerk.post(f"/t/{B}/members/{new_id}/dues", {"month": "2026-07"})
     assert resp.status_code == 201 and resp.get_json()["dues_paid_through"] == "2026-08"

@@ -7,7 +7,6 @@ import time_machine
 
 from portal.core.clock import LOCAL_ZONE
 from portal.extensions import db
-from portal.tenancy.context import cross_tenant
 from portal.worklist import sweep
 from portal.worklist.models import WorkItem
 from tests.exchange.conftest import A, B, C, api, world  # noqa: F401  (fixtures)
@@ -29,14 +28,15 @@ def frozen():
 def items(code: str | None = None, kind: str | None = None) -> set:
     """{(kind, subject_type, subject_id, org_id)} stored, for a tenant code or all."""
     from portal.tenancy.models import Tenant
-    with cross_tenant():
-        query = db.select(WorkItem)
-        if code:
-            tid = db.session.execute(db.select(Tenant.id).filter_by(code=code)).scalar_one()
-            query = query.filter(WorkItem.tenant_id == tid)
-        if kind:
-            query = query.filter(WorkItem.kind == kind)
-        return {(w.kind, w.subject_type, w.subject_id, w.org_id) for w in db.session.execute(query).scalars()}
+    from tests.conftest import owned_rows
+    criteria = []
+    if code:
+        tid = db.session.execute(db.select(Tenant.id).filter_by(code=code)).scalar_one()
+        criteria.append(WorkItem.tenant_id == tid)
+    if kind:
+        criteria.append(WorkItem.kind == kind)
+    # Work lists open to their own tenant only (no cross-tenant flag): read tenant by tenant.
+    return {(w.kind, w.subject_type, w.subject_id, w.org_id) for w in owned_rows(WorkItem, *criteria)}
 
 
 def kinds_of(code: str, subject_id: int, subject_type: str = "member") -> set:

@@ -5,7 +5,8 @@ from datetime import date
 from portal.exchange.models import Notification
 from portal.extensions import db
 from portal.members import services as members
-from portal.tenancy.context import cross_tenant, tenant_scope
+from portal.tenancy.context import tenant_scope
+from tests.conftest import owned_rows
 from tests.worklist.conftest import TODAY, A, at, items, kinds_of, swept
 
 
@@ -92,8 +93,7 @@ def test_sweep_is_idempotent_and_announces_each_item_once(world, frozen):
     assert second["added"] == 0 and second["removed"] == 0 and second["notified"] == 0
     assert items(A) == before
     swept(date(2026, 12, 2))
-    with cross_tenant():
-        notes = db.session.execute(db.select(Notification).filter_by(kind="work_item", subject_id=lost.id)).scalars().all()
+    notes = owned_rows(Notification, Notification.kind == "work_item", Notification.subject_id == lost.id)
     assert len(notes) == 1 and "失去联系" in notes[0].message and "失联者" in notes[0].message
     assert notes[0].org_id == lost.org_id
 
@@ -117,6 +117,6 @@ def test_a_day_the_month_lacks_becomes_its_last_day(world, frozen):
     # Last contact 31 May + 6 months: lost since 30 November (SQLite would say 1 December).
     m = member(world, "月末", last_contact_on="2026-05-31")
     swept(TODAY)
-    with cross_tenant():
+    with tenant_scope(m.tenant_id):
         due = db.session.execute(db.text("SELECT due_on FROM work_items WHERE member_id = :m"), {"m": m.id}).scalar()
     assert str(due) == "2026-11-30"

@@ -150,16 +150,14 @@ def test_daily_digest_is_sent_once_per_organization(clean_app, world, make, froz
 
 def test_the_sweep_queues_the_digest_when_smtp_is_configured(clean_app, world, frozen):
     from portal.jobs.models import Job
-    from portal.tenancy.context import cross_tenant
+    from tests.conftest import owned_rows
     _lost(world, 1)
     swept(TODAY)
-    with cross_tenant():
-        assert db.session.execute(db.select(Job).filter_by(kind="worklist.digest")).scalars().all() == []
+    assert owned_rows(Job, Job.kind == "worklist.digest") == []
     clean_app.config["SMTP_HOST"] = "mail.invalid"
     try:
         swept(TODAY, A)
     finally:
         clean_app.config["SMTP_HOST"] = ""
-    with cross_tenant():
-        jobs = db.session.execute(db.select(Job).filter_by(kind="worklist.digest")).scalars().all()
+    jobs = owned_rows(Job, Job.kind == "worklist.digest")
     assert [(j.tenant_id, j.params["on"]) for j in jobs] == [(world.tenant_ids[A], "2026-12-01")]
