@@ -18,6 +18,9 @@ SHARE="$(pg_config --sharedir)"        # /usr/share/postgresql/15
 if [ -x "$OUT$PGBIN/postgres" ] && [ -f "$OUT$PKGLIB/citus.so" ]; then
   echo "citus: already built in $OUT"; exit 0
 fi
+# What the vendored README lists for the build (installed when root on Debian, else named).
+bash "$ROOT/scripts/system-deps.sh" postgresql-server-dev-15 libcurl4-openssl-dev liblz4-dev libzstd-dev \
+  libkrb5-dev libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev flex bison
 if [ ! -d "$(pg_config --includedir-server)" ]; then
   echo "citus: needs postgresql-server-dev-15 and build tools (see shared/vendor/README.md)" >&2; exit 1
 fi
