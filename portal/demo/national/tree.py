@@ -40,7 +40,7 @@ class County:
     @property
     def city_short(self) -> str:
         """The short city name employers and schools carry (南京, 北京)."""
-        return areas._short(self.city or self.province)
+        return areas.short_name(self.city or self.province)
 
     @property
     def hub(self) -> int:
