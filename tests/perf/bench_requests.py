@@ -39,8 +39,8 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa
 
-from tests.perf.bench_web import backend_pids, clerks, cpu_seconds, create_fallback, fallback_url, role_binds, \
-    seed, server_env
+from tests.perf.bench_web import backend_pids, clerks, cpu_seconds, create_fallback, fallback_url, migrate, \
+    role_binds, seed, server_env
 
 DATABASE = "portal_bench_requests"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -267,6 +267,7 @@ def main() -> int:
             create_fallback(args.admin_url, DATABASE)
             seed(url, args.tenants, args.members)
             people = clerks(url, 50)
+    migrate(url)
     if not role_binds(url):
         print("refused: the database role is a superuser or has BYPASSRLS; row-level security must bind it")
         return 2
@@ -285,6 +286,10 @@ def main() -> int:
         # 70% accepted, 30% returned, as locust's clerks do.
         if not pending:
             pending.extend(clerk.inbox())
+        if not pending:
+            # Each run accepts or returns some; after several the sender has no member left to send.
+            raise SystemExit(f"no submitted transfer left in {clerk.code}'s inbox: build the database "
+                             "again with --reseed (BENCH_REQUESTS_ARGS=--reseed)")
         transfer = pending.pop(0)
         clerk.turn += 1
         if clerk.turn % 10 < 7:
