@@ -47,7 +47,6 @@ from portal.auth.models import ApiToken, RoleGrant, User
 from portal.extensions import db
 from portal.members import services as members
 from portal.tenancy.context import cross_tenant, tenant_scope
-from portal.tenancy.models import Tenant
 from tests.conftest import every_row, login
 from tests.factories import id_number
 

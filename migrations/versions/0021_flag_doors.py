@@ -85,8 +85,8 @@ def upgrade():
         for state, purpose, since in (("running", "lease", "COALESCE(j.heartbeat_at, j.started_at, j.created_at)"),
                                       ("failed", "failed", "COALESCE(j.finished_at, j.created_at)")):
             bind.execute(sa.text(
-                f"UPDATE job_outbox SET purpose = :purpose WHERE EXISTS (SELECT 1 FROM jobs j "
-                f"WHERE j.tenant_id = job_outbox.tenant_id AND j.id = job_outbox.job_id AND j.state = :state)"),
+                "UPDATE job_outbox SET purpose = :purpose WHERE EXISTS (SELECT 1 FROM jobs j "
+                "WHERE j.tenant_id = job_outbox.tenant_id AND j.id = job_outbox.job_id AND j.state = :state)"),
                 {"purpose": purpose, "state": state})
             # A lease due at the heartbeat: the dispatcher compares the job's own heartbeat then.
             bind.execute(sa.text(

@@ -126,13 +126,17 @@ def enqueue(kind: str, tenant_id: int, *, params: dict | None = None, user_id: i
     return job
 
 
+def _entry_values(job: Job, purpose: str, not_before: datetime, now: datetime) -> dict:
+    """The columns of a job's outbox entry: to send, the lease of its run, or its failed mark."""
+    return {"tenant_id": job.tenant_id, "job_id": job.id, "queue": job.queue, "kind": job.kind,
+            "purpose": purpose, "not_before": not_before, "created_at": now, "tries": 0, "last_error": ""}
+
+
 def _add_to_outbox(job: Job, delay: int = 0) -> None:
     now = clock.utcnow()
     # merge: an entry left behind (its delete after sending failed), the lease of the attempt that
     # failed or the platform's failed mark is reused, not a key conflict.
-    db.session.merge(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind,
-                                 purpose=SEND, not_before=now + timedelta(seconds=delay), created_at=now,
-                                 tries=0, last_error=""))
+    db.session.merge(OutboxEntry(**_entry_values(job, SEND, now + timedelta(seconds=delay), now)))
     if not delay:
         db.session.info.setdefault(_PENDING, []).append((job.tenant_id, job.id, job.queue, job.kind))
 
@@ -244,10 +248,9 @@ def _lease(job: Job, now: datetime) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     due = now + timedelta(seconds=_stale_after())
-    db.session.execute(insert(OutboxEntry.__table__).values(
-        tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind, purpose=LEASE, not_before=due,
-        created_at=now, tries=0, last_error="").on_conflict_do_update(
-        index_elements=["tenant_id", "job_id"], set_={"purpose": LEASE, "not_before": due, "last_error": ""}))
+    db.session.execute(insert(OutboxEntry.__table__).values(**_entry_values(job, LEASE, due, now))
+                       .on_conflict_do_update(index_elements=["tenant_id", "job_id"],
+                                              set_={"purpose": LEASE, "not_before": due, "last_error": ""}))
 
 
 def _end_entry(job: Job) -> None:
@@ -267,9 +270,7 @@ def _entry(tenant_id: int, job_id: str) -> OutboxEntry | None:
 def _mark_failed(job: Job, entry: OutboxEntry | None = None) -> None:
     now = clock.utcnow()
     if entry is None:
-        db.session.add(OutboxEntry(tenant_id=job.tenant_id, job_id=job.id, queue=job.queue, kind=job.kind,
-                                   purpose=FAILED_MARK, not_before=job.finished_at or now, created_at=now,
-                                   tries=0, last_error=""))
+        db.session.add(OutboxEntry(**_entry_values(job, FAILED_MARK, job.finished_at or now, now)))
     else:
         entry.purpose, entry.not_before = FAILED_MARK, job.finished_at or now
 

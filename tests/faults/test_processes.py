@@ -15,7 +15,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
-from portal.jobs.models import Job, OutboxEntry
+from portal.jobs.models import OutboxEntry
 from portal.letters.models import Letter, LetterBatch
 from portal.members.models import Member
 from portal.tenancy.context import cross_tenant, tenant_scope
