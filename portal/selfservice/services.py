@@ -356,11 +356,13 @@ def home(ref: LinkRef) -> dict:
     return out
 
 
-def _open_transfers(member: Member) -> list[dict]:
-    """Transfers of this member whose letter is out (the member may say they reported)."""
+def _open_transfer_rows(member: Member) -> list:
+    """Transfers of this member whose letter is out (the member may say they reported), with the
+    receiving tenant."""
     with cross_tenant(acting_for=member.tenant_id):
-        rows = db.session.execute(
-            db.select(Transfer.id, Transfer.letter_number, Transfer.letter_valid_until, Organization.name)
+        return db.session.execute(
+            db.select(Transfer.id, Transfer.other_tenant_id, Transfer.letter_number, Transfer.letter_valid_until,
+                      Organization.name)
             .join(Organization, Organization.id == Transfer.to_org_id)
             .filter(
                 Transfer.tenant_id == member.tenant_id,
@@ -368,9 +370,12 @@ def _open_transfers(member: Member) -> list[dict]:
                 Transfer.state.in_((ACCEPTED, OVERDUE)),
             )
         ).all()
+
+
+def _open_transfers(member: Member) -> list[dict]:
     return [
         {"id": r.id, "letter_number": r.letter_number, "valid_until": r.letter_valid_until, "to_org": r.name}
-        for r in rows
+        for r in _open_transfer_rows(member)
     ]
 
 
@@ -419,11 +424,9 @@ def _arrival(member: Member, data: dict) -> tuple[int, int, date]:
         transfer_id = int(raw)
     except (TypeError, ValueError, OverflowError):
         raise ValidationFailed({"transfer": _("请选择转接")})
-    if isinstance(raw, bool) or not any(t["id"] == transfer_id for t in _open_transfers(member)):
+    receiver = next((r.other_tenant_id for r in _open_transfer_rows(member) if r.id == transfer_id), None)
+    if isinstance(raw, bool) or receiver is None:
         raise ValidationFailed({"transfer": _("没有此转接或该转接不能报到")})
-    with cross_tenant(acting_for=member.tenant_id):
-        receiver = db.session.execute(db.select(Transfer.other_tenant_id).filter(
-            Transfer.tenant_id == member.tenant_id, Transfer.id == transfer_id)).scalar_one()
     pending = db.session.execute(
         db.select(SelfReport.id).filter(
             SelfReport.kind == ARRIVED, SelfReport.state == PENDING, SelfReport.transfer_id == transfer_id
