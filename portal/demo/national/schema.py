@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 BULK_TABLES = ("members", "contacts", "dues_payments", "activity_certificates", "relationship_holds",
                "transfers", "transfer_events", "agreements", "agreement_members")
+# `oid = {_IS_BULK}`: the oid is one of the tables named in the parameter :t.
+_IS_BULK = "ANY(SELECT to_regclass(t) FROM unnest(CAST(:t AS text[])) t)"
 
 
 @dataclass
@@ -32,7 +34,7 @@ def _quote(name: str) -> str:
 def owns_tables(conn) -> bool:
     return bool(conn.execute(text(
         "SELECT bool_and(c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)) "
-        "FROM pg_class c WHERE c.oid = ANY(SELECT to_regclass(t) FROM unnest(CAST(:t AS text[])) t)"),
+        f"FROM pg_class c WHERE c.oid = {_IS_BULK}"),
         {"t": list(BULK_TABLES)}).scalar())
 
 
@@ -43,11 +45,11 @@ def set_aside(conn) -> SetAside:
     kept = SetAside(
         indexes=[(name, definition) for name, definition in conn.execute(text(
             "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = ANY(SELECT to_regclass(t) FROM unnest(CAST(:t AS text[])) t) "
+            f"WHERE x.indrelid = {_IS_BULK} "
             "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname"), tables)],
         foreign_keys=[(table, name, definition) for table, name, definition in conn.execute(text(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid = ANY(SELECT to_regclass(t) FROM unnest(CAST(:t AS text[])) t) "
+            f"WHERE contype = 'f' AND conrelid = {_IS_BULK} "
             "ORDER BY 1, 2"), tables)])
     for table, name, _definition in kept.foreign_keys:
         conn.exec_driver_sql(f"ALTER TABLE {_quote(table)} DROP CONSTRAINT {_quote(name)}")
