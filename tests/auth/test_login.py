@@ -15,11 +15,11 @@ def test_passwords_are_stored_as_argon2(make):
 
 
 def test_outside_the_suite_passwords_are_hashed_at_full_cost(make):
-    """The suite hashes at the lowest cost for speed; every other configuration keeps argon2-cffi's
-    RFC 9106 profile, and a password stored at another cost is rehashed at the next login."""
+    """The suite hashes at the lowest cost for speed; every other configuration keeps OWASP's
+    argon2id profile, and a password stored at another cost is rehashed at the next login."""
     from portal.auth import services as auth
     from portal.config import Config, from_env
-    assert Config.PASSWORD_HASH_COST == from_env()["PASSWORD_HASH_COST"] == (3, 65536, 4)
+    assert Config.PASSWORD_HASH_COST == from_env()["PASSWORD_HASH_COST"] == (2, 19456, 1)
     user = make.user("110105", "clerk", username="clerk1")
     assert "$m=1024,t=1,p=1$" in user.password_hash
     full = create_app({**{k: getattr(Config, k) for k in dir(Config) if k.isupper()},
@@ -27,8 +27,18 @@ def test_outside_the_suite_passwords_are_hashed_at_full_cost(make):
     with full.app_context():
         assert auth.authenticate("clerk1", PASSWORD) is not None
         stored = db.session.execute(db.select(User.password_hash).filter_by(username="clerk1")).scalar_one()
-        assert "$m=65536,t=3,p=4$" in stored
+        assert "$m=19456,t=2,p=1$" in stored
         db.session.remove()
+
+
+def test_the_hash_cost_is_set_from_the_environment_but_never_below_owasps_floor(monkeypatch):
+    from portal.config import UnsafeConfiguration, from_env
+    monkeypatch.setenv("PASSWORD_HASH_COST", "3,65536,4")
+    assert from_env()["PASSWORD_HASH_COST"] == (3, 65536, 4)
+    for weak in ("1,1024,1", "2,12288,1", "1,19456,1", "2,19456,0", "fast", "2,19456"):
+        monkeypatch.setenv("PASSWORD_HASH_COST", weak)
+        with pytest.raises(UnsafeConfiguration):
+            from_env()
 
 
 def test_login_success_sets_a_hardened_session_cookie(make, client):
