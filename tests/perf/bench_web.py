@@ -323,7 +323,9 @@ def main() -> int:
     parser.add_argument("--run-time", default="3m")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
-    parser.add_argument("--think", default="0.2,1.0", help="seconds between a user's requests: min,max")
+    # 50 users at the target's 150 requests/s send one each every 0.33 s, answer included: the wait
+    # between clicks has to be short (50 such users stand for ~1,000 clerks reading each page).
+    parser.add_argument("--think", default="0.1,0.3", help="seconds between a user's requests: min,max")
     parser.add_argument("--tenants", type=int, default=50, help="counties of the database built when none is given")
     parser.add_argument("--members", type=int, default=2000, help="bulk register rows per county built")
     parser.add_argument("--reseed", action="store_true", help="build the fallback database again")
