@@ -2,7 +2,7 @@
 and the forms to register, edit and record a contact. Thin: parse, call services, render."""
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateNotFound
-from sqlalchemy import func
+from sqlalchemy import func, literal
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth.access import permission
@@ -136,15 +136,15 @@ def index():
         "dues": _arg("dues") if _arg("dues") in rules.DUES_LABELS else "",
     }
     filtering = any(filters.values())
-    # Both tabs counted by one grouped query over the search, and the page reuses its tab's count
-    # (the search used to be counted three times).
+    # All three tabs counted by one statement (both directions grouped over the search, the
+    # transferred-out history beside them), and the page reuses its tab's count.
     found = services.search(principal, **filters).order_by(None).subquery()
-    by_direction = dict(db.session.execute(
-        db.select(found.c.direction, func.count()).group_by(found.c.direction)).all())
-    counts = {key: by_direction.get(DIRECTION_KEYS[key], 0) for key in TABS}
     history = services.transferred_out(principal, q=filters["q"])
-    counts[HISTORY_TAB] = db.session.execute(
-        db.select(func.count()).select_from(history.order_by(None).subquery())).scalar_one()
+    counted = dict(db.session.execute(
+        db.select(found.c.direction, func.count()).group_by(found.c.direction).union_all(
+            db.select(literal(HISTORY_TAB), func.count()).select_from(history.order_by(None).subquery()))).all())
+    counts = {key: counted.get(DIRECTION_KEYS[key], 0) for key in TABS}
+    counts[HISTORY_TAB] = counted.get(HISTORY_TAB, 0)
     per_page = _int_arg("per_page", current_app.config.get("PER_PAGE", 20), 1, max(PER_PAGE_CHOICES))
     # Next and previous read past the row they follow (keyset), so a deep page costs a first one.
     seek = {"page": _int_arg("page", 1, 1, MAX_PAGE), "per_page": per_page, "total": counts[tab],

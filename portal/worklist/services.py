@@ -1,6 +1,7 @@
 """Reading the work list: what a principal sees (a branch secretary: their subtree), counts by kind,
 by organization, by county for an upper level, and the item shape of api.md."""
 from datetime import date
+from math import ceil
 
 import sqlalchemy as sa
 from flask import url_for
@@ -16,10 +17,14 @@ from portal.worklist.models import KIND_LABELS, KINDS, RANK, WorkItem
 from portal.orgs import scope
 
 
+# Built once: constructing the CASE of nineteen kinds cost more than compiling it from the cache.
+_URGENCY = (sa.case(RANK, value=WorkItem.kind, else_=len(KINDS)), WorkItem.due_on.is_(None), WorkItem.due_on,
+            WorkItem.id)
+
+
 def most_urgent_first(q):
     """Order items by the rank of their kind, then the nearest due date."""
-    return q.order_by(sa.case(RANK, value=WorkItem.kind, else_=len(KINDS)), WorkItem.due_on.is_(None),
-                      WorkItem.due_on, WorkItem.id)
+    return q.order_by(*_URGENCY)
 
 
 def parse_filters(principal, *, org: str = "", kind: str = "") -> tuple[Organization | None, str]:
@@ -63,15 +68,55 @@ def counts(principal, *, org: Organization | None = None) -> dict:
     return {kind: found[kind] for kind in KINDS if found.get(kind)}
 
 
-def org_counts(principal) -> list[dict]:
-    """Rows per organization (tree order) with their counts by kind and total, for a tenant admin."""
+class Page:
+    """One page of the list, with the attributes of Flask-SQLAlchemy's Pagination the `pager`
+    macro reads."""
+
+    def __init__(self, items: list, *, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = ceil(total / per_page) if total else 0
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num = page - 1 if self.has_prev else None
+        self.next_num = page + 1 if self.has_next else None
+
+
+def page(principal, counts: dict, *, org: Organization | None = None, kind: str = "", number: int = 1,
+         per_page: int = 20) -> Page:
+    """Page `number` of the list, given its `counts` (by kind, in urgency order, as `counts`
+    returns them for the same principal and org): the total is their sum, and since the list is
+    ordered by kind first, the page's rows lie in the kinds its offsets fall into. Only those kinds
+    are read (by the index that starts with the kind) and sorted, instead of the whole list; a page
+    past the end reads nothing. Organizations are not joined: the page names them from the tree it
+    shows anyway."""
+    start = (number - 1) * per_page
+    total = counts.get(kind, 0) if kind else sum(counts.values())
+    if start >= total:
+        return Page([], page=number, per_page=per_page, total=total)
+    q = query(principal, org=org, kind=kind).options(sa.orm.raiseload(WorkItem.org))
+    if not kind:
+        window, before, seen = [], 0, 0
+        for k, n in counts.items():
+            if seen + n <= start:
+                before += n
+            elif seen < start + per_page:
+                window.append(k)
+            seen += n
+        q = q.filter(WorkItem.kind.in_(window))
+        start -= before
+    items = db.session.execute(q.limit(per_page).offset(start)).scalars().all()
+    return Page(items, page=number, per_page=per_page, total=total)
+
+
+def org_counts(principal, tree: list[Organization] | None = None) -> list[dict]:
+    """Rows per organization (tree order) with their counts by kind and total, for a tenant admin.
+    `tree` is the principal's organizations when the caller has read them already."""
     q = _scope(principal, db.select(WorkItem.org_id, WorkItem.kind, sa.func.count())
                .group_by(WorkItem.org_id, WorkItem.kind), None)
     by_org: dict[int, dict] = {}
     for org_id, kind, n in db.session.execute(q).all():
         by_org.setdefault(org_id, {})[kind] = n
     rows = []
-    for org in orgs.tree(limit_to=scope.limit(principal)):
+    for org in tree if tree is not None else orgs.tree(limit_to=scope.limit(principal)):
         if org.id in by_org:
             rows.append({"org": org, "counts": by_org[org.id], "total": sum(by_org[org.id].values())})
     return rows
@@ -138,17 +183,46 @@ def summary(item: WorkItem, today: date | None = None) -> str:
     return name
 
 
+def linker():
+    """`link` for the rows of one page: each kind of address is built by url_for once, the ids put
+    into it per row (an address whose marker cannot be told apart falls back to url_for)."""
+    made: dict[tuple, tuple[str, str] | None] = {}
+
+    def build(endpoint: str, arg: str, value) -> str:
+        key = (endpoint, arg)
+        if key not in made:
+            url = url_for(endpoint, **{arg: _MARK})
+            made[key] = tuple(url.split(str(_MARK))) if url.count(str(_MARK)) == 1 else None
+        parts = made[key]
+        if parts is None or value is None:
+            return url_for(endpoint, **{arg: value})
+        return f"{parts[0]}{int(value)}{parts[1]}"
+
+    def link_of(item: WorkItem) -> str:
+        endpoint, arg, value = _target(item)
+        return build(endpoint, arg, value)
+    return link_of
+
+
+_MARK = 918273645
+
+
+def _target(item: WorkItem) -> tuple[str, str, int | None]:
+    if item.subject_type == "transfer":
+        return "exchange.transfer", "transfer_id", item.subject_id
+    if item.subject_type == "agreement":
+        return "exchange.agreement", "agreement_id", item.subject_id
+    if item.subject_type == "self_report":
+        return "selfservice.report", "report_id", item.subject_id
+    if item.kind == "political_birthday":
+        return "worklist.greeting", "member_id", item.member_id
+    return "members.show", "member_id", item.member_id or item.subject_id
+
+
 def link(item: WorkItem) -> str:
     """The page that resolves the item."""
-    if item.subject_type == "transfer":
-        return url_for("exchange.transfer", transfer_id=item.subject_id)
-    if item.subject_type == "agreement":
-        return url_for("exchange.agreement", agreement_id=item.subject_id)
-    if item.subject_type == "self_report":
-        return url_for("selfservice.report", report_id=item.subject_id)
-    if item.kind == "political_birthday":
-        return url_for("worklist.greeting", member_id=item.member_id)
-    return url_for("members.show", member_id=item.member_id or item.subject_id)
+    endpoint, arg, value = _target(item)
+    return url_for(endpoint, **{arg: value})
 
 
 def to_dict(item: WorkItem) -> dict:
@@ -160,3 +234,9 @@ def to_dict(item: WorkItem) -> dict:
 
 def kind_label(kind: str) -> str:
     return str(KIND_LABELS.get(kind, kind))
+
+
+def kind_labels() -> dict[str, str]:
+    """Every kind's label in the request's language, for a page that shows many (translated once
+    each rather than per row)."""
+    return {kind: str(KIND_LABELS[kind]) for kind in KINDS}

@@ -1,12 +1,12 @@
 """Pages of the work list: the first screen after login, the greeting letter of a political
 birthday, and the counts per county for an upper-level reader. Thin over services.py."""
-from flask import Blueprint, flash, g, render_template, request
+from flask import Blueprint, current_app, flash, g, render_template, request
 
 from portal.auth.access import permission, region_tenants, upper_only
 from portal.auth.roles import MANAGE_USERS, READ
 from portal.core import clock
 from portal.core.errors import ValidationFailed
-from portal.core.paging import paginate
+from portal.core.paging import page_arg
 from portal.members import services as members
 from portal.orgs import services as orgs
 from portal.worklist import rules, services
@@ -27,12 +27,15 @@ def index():
         for message in exc.fields.values():
             flash(message, "danger")
         org, kind, status = None, "", 400
-    pagination = paginate(services.query(g.principal, org=org, kind=kind))
+    counts = services.counts(g.principal, org=org)
+    pagination = services.page(g.principal, counts, org=org, kind=kind, number=page_arg(),
+                               per_page=current_app.config.get("PER_PAGE", 20))
+    tree = orgs.tree(limit_to=scope.limit(g.principal))
     return render_template(
-        "worklist/index.html", pagination=pagination, counts=services.counts(g.principal, org=org),
-        org=org, kind=kind, kinds=KINDS, label=services.kind_label, summary=services.summary,
-        link=services.link, orgs=orgs.tree(limit_to=scope.limit(g.principal)),
-        org_rows=services.org_counts(g.principal) if g.principal.can(MANAGE_USERS) else None,
+        "worklist/index.html", pagination=pagination, counts=counts, org=org, kind=kind, kinds=KINDS,
+        labels=services.kind_labels(), summary=services.summary, link=services.linker(), orgs=tree,
+        org_names={o.id: o.name for o in tree},
+        org_rows=services.org_counts(g.principal, tree) if g.principal.can(MANAGE_USERS) else None,
         today=clock.today()), status
 
 

@@ -93,3 +93,14 @@ def test_as_of_is_read_by_cores_date_parser_with_the_statistics_answers(client, 
     login(client, user.username)
     page = client.get("/t/110105/reports/stats?as_of=2026-02-30")
     assert page.status_code == 400 and "日期格式应为YYYY-MM-DD" in page.get_data(as_text=True)
+
+
+def test_the_cell_expressions_are_kept_per_day_and_threshold():
+    """Built once per (day, 失联 threshold): another day or threshold gets its own, with its own dates."""
+    from portal.reports.stats import _expressions
+    day = date(2026, 12, 1)
+    assert _expressions(day, 6) is _expressions(day, 6)
+    assert _expressions(day, 6) is not _expressions(day, 3)
+    assert _expressions(date(2026, 12, 2), 6) is not _expressions(day, 6)
+    lost = lambda exprs: str(exprs[("contact", "lost")].compile(compile_kwargs={"literal_binds": True}))  # noqa: E731
+    assert lost(_expressions(day, 6)) != lost(_expressions(day, 3))

@@ -161,3 +161,35 @@ def test_the_sweep_queues_the_digest_when_smtp_is_configured(clean_app, world, f
         clean_app.config["SMTP_HOST"] = ""
     jobs = owned_rows(Job, Job.kind == "worklist.digest")
     assert [(j.tenant_id, j.params["on"]) for j in jobs] == [(world.tenant_ids[A], "2026-12-01")]
+
+
+def test_pages_read_by_kind_show_the_list_in_urgency_order(client, world, api, frozen):
+    """The page reads only the kinds its rows fall into (by the counts): page by page, including
+    pages that span two kinds and one past the end, it shows exactly the whole list's order."""
+    from flask import current_app
+    _lost(world, 7)
+    for i in range(6):
+        world.member(name=f"生日{i}", joined_on=f"201{i}-12-05", last_contact_on="2026-11-20",
+                     dues_paid_through="2026-11")
+    swept(TODAY)
+    whole = api("a_clerk").get(f"/t/{A}/worklist", query_string={"per_page": 100}).get_json()
+    expected = [(i["kind"], f'{i["subject"]["type"]}-{i["subject"]["id"]}') for i in whole["items"]]
+    assert len({k for k, _s in expected}) >= 2 and whole["total"] == len(expected)
+    login(client, "a-clerk")
+    current_app.config["PER_PAGE"] = 4
+    try:
+        shown, number = [], 1
+        while True:
+            page = client.get(f"/t/{A}/worklist", query_string={"page": number}).get_data(as_text=True)
+            rows = re.findall(r'<tr data-item="([^"]+)" data-subject="([^"]+)"', page)
+            if not rows:
+                break
+            assert f"第 {number} / {-(-len(expected) // 4)} 页，共 {len(expected)} 条" in page
+            shown += rows
+            number += 1
+        assert shown == expected and number == -(-len(expected) // 4) + 1
+        only = client.get(f"/t/{A}/worklist", query_string={"kind": "political_birthday", "page": 2})
+        rows = re.findall(r'<tr data-item="([^"]+)" data-subject="([^"]+)"', only.get_data(as_text=True))
+        assert rows == [r for r in expected if r[0] == "political_birthday"][4:8]
+    finally:
+        current_app.config["PER_PAGE"] = 20

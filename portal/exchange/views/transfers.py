@@ -22,7 +22,7 @@ from portal.tenancy.context import cross_tenant
 @bp.get("/t/<tenant>/exchange/transfers", endpoint="transfers")
 @permission(READ)
 def transfer_list():
-    counts = {b: transfers.counts(g.principal, b) for b in transfers.BOXES}
+    counts = transfers.box_counts(g.principal)
     box = request.args.get("box", "")
     if box not in transfers.BOXES:
         box = dashboard.opening_box(counts)
@@ -34,8 +34,12 @@ def transfer_list():
     except ValidationFailed as exc:
         error, state, q = exc, "", ""
         query = transfers.query(g.principal, box=box)
+    # Without a search the tab's count is the page's total (the counts were read for the tabs).
+    known = counts[box].get(state or "all") if not q.strip() else None
     with cross_tenant():
-        pagination = paginate(query)
+        pagination = paginate(query, count=known is None)
+    if known is not None:
+        pagination.total = known
     return render_template("exchange/transfers.html", pagination=pagination, box=box, state=state, q=q,
                            counts=counts, states=TRANSFER_STATES, state_labels=STATE_LABELS, error=error,
                            today=clock.today())
