@@ -4,6 +4,7 @@ agreements that cover the person, the host's attendance record and the notices a
 The origin sees the attendance the host recorded; the host (an incoming member registered without
 the relationship) sees the same through the person's ID hash."""
 from flask import g
+from sqlalchemy import or_
 
 from portal.exchange import agreements, transfers
 from portal.exchange.models import (COMPLETED, SCOPE_ALL, Agreement, AgreementMember, Attendance, Notice,
@@ -21,15 +22,17 @@ def _origin_rows(principal, member: Member) -> tuple[list[Agreement], list[int]]
     found: dict[int, Agreement] = {}
     member_ids: set[int] = set()
     with cross_tenant():
-        named = db.session.execute(visible(AgreementMember, me).filter(
-            AgreementMember.id_hash == member.id_hash)).scalars().all()
-        ids = {row.agreement_id for row in named}
-        if ids:
-            for a in db.session.execute(visible(Agreement, me).filter(Agreement.id.in_(ids))).unique().scalars():
-                found[a.id] = a
-        member_ids.update(row.member_id for row in named)
-        wide = db.session.execute(visible(Agreement, me).filter(Agreement.scope == SCOPE_ALL)).unique() \
-            .scalars().all()
+        # The agreements naming this person and those covering a whole register in one read; the
+        # rows naming them (which register ids they are covered under) only when there are any.
+        naming = visible(AgreementMember, me).filter(AgreementMember.id_hash == member.id_hash)
+        candidates = db.session.execute(visible(Agreement, me).filter(or_(
+            Agreement.scope == SCOPE_ALL,
+            Agreement.id.in_(naming.with_only_columns(AgreementMember.agreement_id))))).unique().scalars().all()
+        named = db.session.execute(naming).scalars().all() if candidates else []
+    ids = {row.agreement_id for row in named}
+    found.update((a.id, a) for a in candidates if a.id in ids)
+    member_ids.update(row.member_id for row in named)
+    wide = [a for a in candidates if a.scope == SCOPE_ALL]
     origin_rows = {}
     for a in wide:
         if a.tenant_id not in origin_rows:

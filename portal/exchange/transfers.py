@@ -17,6 +17,7 @@ receiver's row claims it. Never in both, never in neither.
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_
+from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
 from portal.auth.roles import EXCHANGE
@@ -664,10 +665,13 @@ def history(principal, t: Transfer) -> list[TransferEvent]:
 
 
 def for_member(principal, member: Member) -> list[Transfer]:
-    """Transfers of one register row (as sender or, after arrival, as the receiver's new row)."""
+    """Transfers of one register row (as sender or, after arrival, as the receiver's new row), with
+    the receiving organization's tenant read beside the organization (the panel names it; tenants
+    are a small table every node holds, so the join stays one IN query per side)."""
     me = principal.tenant.id
     with cross_tenant():
-        return db.session.execute(visible(Transfer, me).filter(or_(
+        return db.session.execute(visible(Transfer, me).options(
+            selectinload(Transfer.to_org).joinedload(Organization.tenant)).filter(or_(
             (Transfer.tenant_id == member.tenant_id) & (Transfer.member_id == member.id),
             (Transfer.other_tenant_id == member.tenant_id) & (Transfer.new_member_id == member.id)))
             .order_by(Transfer.id.desc())).unique().scalars().all()

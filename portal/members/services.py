@@ -479,6 +479,19 @@ def contacts_query(member: Member):
             .order_by(Contact.on.desc(), Contact.id.desc()))
 
 
+def contacts_page(member: Member, page: int, per_page: int) -> tuple[list[Contact], int, dict]:
+    """One page of the contact history, the history's length and the recorders' names, in one
+    statement: the length is a window count beside each row and the names an outer join, where a
+    count and a names query used to follow the page. An empty page (none yet, or past the end)
+    shows no pager, so its length is not asked for."""
+    rows = db.session.execute(
+        contacts_query(member).add_columns(func.count().over(), User.display_name, User.username)
+        .outerjoin(User, User.id == Contact.recorded_by)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    names = {c.recorded_by: shown or login for c, _n, shown, login in rows if c.recorded_by and (shown or login)}
+    return [r[0] for r in rows], (rows[0][1] if rows else 0), names
+
+
 def contact_to_dict(contact: Contact, names: dict | None = None) -> dict:
     names = names if names is not None else recorder_names([contact])
     return {"id": contact.id, "on": contact.on.isoformat(), "channel": contact.channel, "note": contact.note,

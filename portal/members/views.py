@@ -22,6 +22,7 @@ HISTORY_TAB = "transferred"  # rows kept after the relationship was transferred 
 PER_PAGE_CHOICES = (20, 50, 100)
 MAX_PAGE = 100_000
 HELD_INCLUDE = "exchange/_held_elsewhere.html"
+CONTACTS_PER_PAGE = 20
 
 
 # ---- small helpers ----
@@ -168,8 +169,9 @@ def index():
 def _show_page(member, contact_form=None, *, status=200):
     principal = g.principal
     page = _int_arg("page", 1, 1, MAX_PAGE)
-    contacts = db.paginate(services.contacts_query(member), page=page, per_page=20, error_out=False,
-                           count=True)
+    items, total, names = services.contacts_page(member, page, CONTACTS_PER_PAGE)
+    contacts = paging.SeekPage(items, page=page, per_page=CONTACTS_PER_PAGE, total=total, has_prev=page > 1,
+                               has_next=page * CONTACTS_PER_PAGE < total)
     today = clock.today()
     if contact_form is None:
         contact_form = ContactForm(formdata=None, on=today.isoformat())
@@ -177,7 +179,7 @@ def _show_page(member, contact_form=None, *, status=200):
     reveal = services.may_see_id(principal)
     return render_template(
         "members/show.html", member=member, contacts=contacts, contact_form=contact_form,
-        contact_names=services.recorder_names(contacts.items),
+        contact_names=names,
         id_number=(services.id_number_of(member) or member.id_masked) if reveal else member.id_masked,
         id_revealed=reveal, can_edit=principal.can(EDIT_REGISTER) and member.status == ACTIVE,
         dues_label=rules.DUES_LABELS[rules.dues_bucket(member.dues_paid_through or "", today)],

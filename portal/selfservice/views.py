@@ -115,10 +115,7 @@ def leave(token):
 
 def link_panel(member):
     """For the member page: the member's current link and pending reports."""
-    link = services.active_link(member)
-    pending = (
-        db.session.execute(services.reports_query(g.principal).filter_by(member_id=member.id)).scalars().all()
-    )
+    link, pending = services.link_and_pending(g.principal, member)
     can_edit = g.principal.can(EDIT_REGISTER) and member.status == "active"
     return {
         "link": link,

@@ -9,7 +9,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, case, func, literal
 from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record
@@ -752,14 +752,39 @@ def points_query(principal, year: int, *, half: int | None = None, below: bool =
     return query.order_by(None).order_by(Member.org_id, Member.name, Member.id)
 
 
+def member_summary(member: Member, year: int) -> dict:
+    """What the member page shows of one member's standing, in three statements (there were five):
+    the latest dues, the latest organizational life with the year's count beside each row (a
+    window over the member's rows, so the count needs no statement of its own), and the certificate
+    held now with the year's points (joined onto one row, so a member without a certificate still
+    gets the points)."""
+    dues = db.session.execute(dues_query(member).limit(6)).scalars().all()
+    in_year = and_(OrgLifeRecord.on >= date(year, 1, 1), OrgLifeRecord.on <= date(year, 12, 31))
+    year_count = func.sum(case((in_year, 1), else_=0)).over()
+    rows = db.session.execute(org_life_query(member).add_columns(year_count).limit(5)).all()
+    one = db.select(literal(1).label("one")).subquery()
+    current, points = db.session.execute(
+        db.select(ActivityCertificate, _points_sum(member, year).scalar_subquery())
+        .select_from(one)
+        .outerjoin(ActivityCertificate, and_(ActivityCertificate.member_id == member.id,
+                                             ActivityCertificate.returned_on.is_(None)))
+        .order_by(ActivityCertificate.issued_on.desc(), ActivityCertificate.id.desc()).limit(1)).one()
+    return {"dues": dues, "org_life": [r[0] for r in rows], "org_life_year": int(rows[0][1]) if rows else 0,
+            "current": current, "points": as_points(points)}
+
+
+def _points_sum(member: Member, year: int):
+    return (db.select(func.coalesce(func.sum(TrainingActivity.points), 0))
+            .select_from(TrainingAttendance)
+            .join(TrainingActivity, and_(TrainingActivity.id == TrainingAttendance.activity_id,
+                                         TrainingActivity.tenant_id == TrainingAttendance.tenant_id))
+            .filter(TrainingAttendance.member_id == member.id,
+                    TrainingActivity.on >= date(year, 1, 1),
+                    TrainingActivity.on <= date(year, 12, 31)))
+
+
 def points_of(member: Member, year: int) -> Decimal:
-    total = db.session.execute(db.select(func.coalesce(func.sum(TrainingActivity.points), 0))
-                               .select_from(TrainingAttendance)
-                               .join(TrainingActivity, and_(TrainingActivity.id == TrainingAttendance.activity_id,
-                                                            TrainingActivity.tenant_id == TrainingAttendance.tenant_id))
-                               .filter(TrainingAttendance.member_id == member.id,
-                                       TrainingActivity.on >= date(year, 1, 1),
-                                       TrainingActivity.on <= date(year, 12, 31))).scalar()
+    total = db.session.execute(_points_sum(member, year)).scalar()
     return Decimal(str(total)).quantize(Decimal("0.1"))
 
 

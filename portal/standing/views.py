@@ -16,6 +16,7 @@ from portal.i18n import _
 from portal.members import services as members
 from portal.core.forms import choices as options
 from portal.standing import publish, services
+from portal.standing.models import ORG_LIFE_KINDS
 from portal.standing.forms import (ActivityForm, AttendeesForm, CertificateForm, DuesForm, OrgLifeForm,
                                    StepForm)
 
@@ -63,23 +64,17 @@ def _back_to_member(member, anchor: str):
 # ---- the member page's sections ----
 
 def member_panel(member) -> dict:
-    """What the member page shows of the member's standing (templates/standing/_member_panel.html)."""
+    """What the member page shows of the member's standing (templates/standing/_member_panel.html).
+    Its two small forms are written out in the template: they are always blank here, and building
+    and rendering them through WTForms cost more than the page's own standing reads."""
     today = clock.today()
-    dues = db.session.execute(services.dues_query(member).limit(6)).scalars().all()
-    life = db.session.execute(services.org_life_query(member).limit(5)).scalars().all()
-    certs = db.session.execute(services.certificates_query(member)).scalars().all()
-    year_life = db.session.execute(db.select(db.func.count()).select_from(
-        services.org_life_query(member, year=today.year).order_by(None).subquery())).scalar_one()
+    summary = services.member_summary(member, today.year)
     return {
-        "dues": dues, "org_life": life, "org_life_year": year_life, "certificates": certs,
-        "org_names": services.org_names(r.org_id for r in life),
-        "current": next((c for c in certs if c.returned_on is None), None),
+        **summary,
+        "org_names": services.org_names(r.org_id for r in summary["org_life"]),
         "today": today, "is_due": services.is_due, "year": today.year,
-        "points": services.points_of(member, today.year), "target": services.POINTS_TARGET,
+        "target": services.POINTS_TARGET, "kinds": ORG_LIFE_KINDS,
         "can_edit": g.principal.can(EDIT_REGISTER), "current_month": services.current_month(),
-        "dues_form": DuesForm(formdata=None, month=services.current_month()),
-        "life_form": OrgLifeForm(formdata=None, on=today.isoformat()),
-        "cert_form": CertificateForm(formdata=None, issued_on=today.isoformat()),
     }
 
 

@@ -164,6 +164,34 @@ def test_member_page_shows_all_fields_and_contacts(make, client, chaoyang, clerk
     assert ctx["member"].id == member.id  # the panels of other features receive `member`
 
 
+def test_contact_history_pages_with_its_length_and_recorders_in_one_statement(make, client, chaoyang, clerk,
+                                                                             new_member):
+    """The page of contacts, the history's length (for the pager) and who recorded each row come
+    from one statement; a row whose recorder is gone shows a dash."""
+    member = new_member("110105", chaoyang["first"])
+    other = new_member("110105", chaoyang["first"], name="旁人", id_number=id_number("110105", serial=7))
+    named = make.user("110105", "clerk", username="c-named")
+    with scope("110105"):
+        for i in range(25):
+            db.session.add(Contact(member_id=member.id, on=date(2026, 1, 1) + timedelta(days=i), channel="电话",
+                                   note=f"第{i}次", recorded_by=None if i == 24 else named.id if i % 2 else clerk.id))
+        db.session.add(Contact(member_id=other.id, on=date(2026, 1, 1), channel="电话", note="旁人的", recorded_by=clerk.id))
+        db.session.commit()
+    first = text(client.get(f"/t/110105/members/{member.id}"))
+    assert "第 1 / 2 页，共 25 条" in first and "第24次" in first and "第4次" not in first and "旁人的" not in first
+    assert first.count("<tr data-contact=") == 20
+    assert "<td>—</td>" in first and "<td>c-named</td>" in first and f"<td>{clerk.username}</td>" in first
+    assert f"/members/{member.id}?page=2#contacts" in first
+    second = text(client.get(f"/t/110105/members/{member.id}?page=2"))
+    assert "第 2 / 2 页，共 25 条" in second and second.count("<tr data-contact=") == 5 and "第0次" in second
+    assert f"/members/{member.id}?page=1#contacts" in second and "?page=3" not in second
+    assert "还没有联系记录" in text(client.get(f"/t/110105/members/{member.id}?page=3"))
+    from tests.sqlcount import counting
+    with counting() as seen:
+        client.get(f"/t/110105/members/{member.id}")
+    assert len([s for s in seen if "FROM contacts" in s]) == 1 and not [s for s in seen if "FROM users WHERE" in s]
+
+
 def test_viewer_sees_the_masked_number_and_no_edit_controls(make, client, chaoyang, new_member):
     member = new_member("110105", chaoyang["first"])
     viewer = make.user("110105", "viewer")

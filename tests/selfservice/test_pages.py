@@ -96,3 +96,30 @@ def test_links_for_all_outgoing_members(client, world, frozen):
     assert client.post(f"/t/{A}/self-service/links", data={"org": "nonexistent"}).status_code == 302
     login(client, "a-viewer")
     assert client.post(f"/t/{A}/self-service/links", data={"org": ""}).status_code == 403
+
+
+def test_member_panel_shows_the_link_in_use_and_the_reports_waiting_in_one_statement(client, world, frozen):
+    """The link and the waiting reports come from one statement: the newest link in use, each
+    waiting report of this member (none of another's), and the reports still after the link is
+    revoked."""
+    from tests.sqlcount import counting
+    m, other = _member(world), _member(world, "旁人")
+    login(client, "a-clerk")
+    for who in (m, other):
+        token = _issue(client, who)
+        person = client.application.test_client()
+        assert person.post(f"/m/{token}", data={"id_last6": who.number[-6:]}).status_code == 302
+        assert person.post(f"/m/{token}/reports", data={"kind": "details", "phone": "13700001111"}).status_code == 302
+    assert person.post(f"/m/{token}/reports", data={"kind": "details", "phone": "13700002222"}).status_code == 302
+    db.session.remove()
+    with counting() as seen:
+        page = client.get(f"/t/{A}/members/{other.id}").get_data(as_text=True)
+    assert len([s for s in seen if "self_service_links" in s or "self_reports" in s]) == 1
+    assert "有效链接" in page and page.split('id="self-pending"')[1].split("</ul>")[0].count("<li>") == 2
+    page = client.get(f"/t/{A}/members/{m.id}").get_data(as_text=True)
+    assert page.split('id="self-pending"')[1].split("</ul>")[0].count("<li>") == 1
+    _issue(client, m)  # a new link replaces the old one
+    assert "有效链接" in client.get(f"/t/{A}/members/{m.id}").get_data(as_text=True)
+    assert client.post(f"/t/{A}/members/{m.id}/self-service/revoke").status_code == 302
+    page = client.get(f"/t/{A}/members/{m.id}").get_data(as_text=True)
+    assert "尚未生成自助链接" in page and 'id="self-pending"' in page
