@@ -19,6 +19,7 @@ from portal.core.errors import PortalError
 from portal.extensions import db
 from portal.i18n import _, lazy
 from portal.tenancy.context import leave_request_tenant
+from portal.tenancy.scoping import is_reusable, reusable
 
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "rate_limited"}
@@ -258,12 +259,31 @@ def badges(principal) -> dict:
             counts.update(fn(principal) or {})
         if not counts:
             return {}
-        row = db.session.execute(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))).one()
+        row = db.session.execute(_counters_statement(counts)).one()
     except Exception:  # a counter must never take a page down
         db.session.rollback()
         current_app.logger.exception("could not count the header counters")
         return {}
     return dict(row._mapping)
+
+
+_COUNTERS: dict = {}
+
+
+def _counters_statement(counts: dict):
+    """One select of the counters. When every provider's select is a kept one (scoping.reusable:
+    the same object each time for the same tenant and role), the combined select is kept too, so
+    building it and looking at its tables happen once rather than on every page."""
+    if not all(is_reusable(q) for q in counts.values()):
+        return db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))
+    key = tuple((name, id(q)) for name, q in counts.items())
+    kept = _COUNTERS.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], counts.values())):
+        if len(_COUNTERS) >= 4096:
+            _COUNTERS.clear()
+        statement = reusable(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items())))
+        kept = _COUNTERS[key] = (tuple(counts.values()), statement)
+    return kept[1]
 
 
 def flash_error(exc: PortalError):
