@@ -62,6 +62,11 @@ def _scoped_tables() -> frozenset:
 
 
 def _touches_tenant_data(state) -> bool:
+    # The entity SQLAlchemy binds the statement by (its first ORM entity, a dict lookup) answers
+    # most statements; its table is in the statement, so the walk below would say the same.
+    lead = state.bind_arguments.get("mapper")
+    if lead is not None and issubclass(lead.class_, TenantScoped):
+        return True
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
     # select(func.count()).select_from(Member) names no entity; look at the tables themselves.
