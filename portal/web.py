@@ -6,7 +6,8 @@ in core (which imports no feature)."""
 from datetime import datetime
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import refresh as refresh_locale
+from flask_babel import get_locale, refresh as refresh_locale
+from markupsafe import Markup
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -16,8 +17,9 @@ from portal.auth.roles import ROLE_LABELS
 from portal.core import clock, labels
 from portal.core.errors import PortalError
 from portal.extensions import db
-from portal.i18n import _
+from portal.i18n import _, lazy
 from portal.tenancy.context import leave_request_tenant
+from portal.tenancy.scoping import is_reusable, reusable
 
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "rate_limited"}
@@ -141,7 +143,8 @@ def init_app(app):
     def _context():
         principal = g.get("principal")
         return {"principal": principal, "current_tenant": g.get("tenant"), "role_labels": ROLE_LABELS,
-                "nav_badges": badges(principal), "url_endpoints": app.view_functions}
+                "nav_badges": badges(principal), "url_endpoints": app.view_functions,
+                "nav": header_nav(principal), "header_url": header_url}
 
     @app.get("/")
     @public
@@ -179,6 +182,63 @@ def _is_unavailable(exc) -> bool:
     return True
 
 
+# The tenant pages of the header: endpoint, label, the permission that shows it.
+NAV = (
+    ("worklist.index", lazy("待办"), "read"),
+    ("members.index", lazy("党员台账"), "read"),
+    ("orgs.index", lazy("组织"), "read"),
+    ("exchange.transfers", lazy("转接"), "read"),
+    ("exchange.agreements", lazy("共管协议"), "read"),
+    ("exchange.dashboard", lazy("工作台"), "read"),
+    ("letters.index", lazy("文书"), "letters"),
+    ("reports.stats", lazy("统计"), "read"),
+    ("standing.points", lazy("学习积分"), "read"),
+    ("admin.users", lazy("用户"), "manage_users"),
+    ("audit.index", lazy("审计"), "audit"),
+)
+# Built header entries and links by what they depend on; bounded, as tenants x roles x languages is.
+_HEADER_CACHE: dict = {}
+_HEADER_CACHE_MAX = 4096
+
+
+def _remember(key, build):
+    try:
+        return _HEADER_CACHE[key]
+    except KeyError:
+        pass
+    value = build()
+    if len(_HEADER_CACHE) >= _HEADER_CACHE_MAX:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[key] = value
+    return value
+
+
+def header_nav(principal) -> list:
+    """The header's entries of a tenant page the principal may open, as (label, url, active).
+
+    Which entries a role sees, their labels and their URLs depend only on the tenant, the role, the
+    language and where the app is mounted: built once for those (not per entry on every page with
+    a permission check, a translation and a URL build each); only `active` is the request's."""
+    if principal is None or principal.tenant is None or not g.get("tenant_code"):
+        return []
+    role = principal.role
+
+    def build():
+        views = current_app.view_functions
+        return tuple((endpoint, Markup(str(label)), url_for(endpoint)) for endpoint, label, perm in NAV
+                     if endpoint in views and principal.can(perm))
+    key = ("nav", g.tenant_code, role, str(get_locale()), request.script_root)
+    current = request.endpoint
+    return [(label, url, endpoint == current) for endpoint, label, url in _remember(key, build)]
+
+
+def header_url(endpoint: str, **values) -> str:
+    """url_for for the header's fixed links (account, logout, static files): the same URL on
+    every page of a tenant, built once."""
+    key = ("url", endpoint, g.get("tenant_code"), request.script_root, tuple(sorted(values.items())))
+    return _remember(key, lambda: url_for(endpoint, **values))
+
+
 _BADGE_PROVIDERS = []
 
 
@@ -199,12 +259,31 @@ def badges(principal) -> dict:
             counts.update(fn(principal) or {})
         if not counts:
             return {}
-        row = db.session.execute(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))).one()
+        row = db.session.execute(_counters_statement(counts)).one()
     except Exception:  # a counter must never take a page down
         db.session.rollback()
         current_app.logger.exception("could not count the header counters")
         return {}
     return dict(row._mapping)
+
+
+_COUNTERS: dict = {}
+
+
+def _counters_statement(counts: dict):
+    """One select of the counters. When every provider's select is a kept one (scoping.reusable:
+    the same object each time for the same tenant and role), the combined select is kept too, so
+    building it and looking at its tables happen once rather than on every page."""
+    if not all(is_reusable(q) for q in counts.values()):
+        return db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))
+    key = tuple((name, id(q)) for name, q in counts.items())
+    kept = _COUNTERS.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], counts.values())):
+        if len(_COUNTERS) >= 4096:
+            _COUNTERS.clear()
+        statement = reusable(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items())))
+        kept = _COUNTERS[key] = (tuple(counts.values()), statement)
+    return kept[1]
 
 
 def flash_error(exc: PortalError):

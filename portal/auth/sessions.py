@@ -6,11 +6,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User, UserSession
 from portal.core import clock
 from portal.extensions import db
+from portal.tenancy.scoping import reusable
 
 # last_seen_at is written at most this often: enough for the idle limit, not a write per request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -41,6 +43,18 @@ def is_open(row: UserSession, now=None) -> bool:
     return row.ended_at is None and now - row.last_seen_at <= idle and now - row.created_at <= lifetime
 
 
+_LIVE: list = []
+
+
+def _live_statement():
+    """The session row by its key's hash, with its user and grants: built once, as every request
+    asks it (see scoping.reusable)."""
+    if not _LIVE:
+        _LIVE.append(reusable(db.select(UserSession).where(UserSession.key_hash == bindparam("key_hash"))
+                              .options(joinedload(UserSession.user).joinedload(User.grants))))
+    return _LIVE[0]
+
+
 def live(user_id: int, raw) -> UserSession | None:
     """The open session of `user_id` with this key, or None; notes the activity for the idle limit.
 
@@ -48,9 +62,7 @@ def live(user_id: int, raw) -> UserSession | None:
     authorize, in one statement rather than one each."""
     if not isinstance(raw, str) or not raw or len(raw) > 100:
         return None
-    row = db.session.execute(db.select(UserSession).filter_by(key_hash=_digest(raw))
-                             .options(joinedload(UserSession.user).joinedload(User.grants))).unique() \
-        .scalar_one_or_none()
+    row = db.session.execute(_live_statement(), {"key_hash": _digest(raw)}).unique().scalar_one_or_none()
     now = clock.utcnow()
     if row is None or row.user_id != user_id or not is_open(row, now):
         return None

@@ -13,6 +13,7 @@ from portal.jobs.queue import enqueue, handler
 from portal.core import clock, mail
 from portal.orgs import scope
 from portal.orgs.models import Organization
+from portal.tenancy.scoping import reusable
 
 _PENDING = "exchange_pending_emails"
 
@@ -82,9 +83,18 @@ def inbox(principal, *, unread_only: bool = False):
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
+_UNREAD: list = []
+
+
 def unread_query(principal):
     """A select of the count of this principal's unread notifications (its own tenant's)."""
-    return _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
+    if scope.limit(principal) is not None:
+        return _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
+    # Tenant-wide roles (most users) share one statement, built once: the header asks it on every
+    # page, and the tenant filter is added per execution (portal.tenancy.scoping.reusable).
+    if not _UNREAD:
+        _UNREAD.append(reusable(db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None))))
+    return _UNREAD[0]
 
 
 def unread_count(principal) -> int:

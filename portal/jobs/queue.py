@@ -31,7 +31,7 @@ from portal.extensions import db
 from portal.i18n import _
 from portal.jobs.models import DONE, FAILED, FAILED_MARK, LEASE, QUEUED, RUNNING, SEND, Job, OutboxEntry
 from portal.tenancy.context import cross_tenant, tenant_scope
-from portal.tenancy.scoping import write_settings
+from portal.tenancy.scoping import reusable, write_settings
 
 log = logging.getLogger(__name__)
 
@@ -229,11 +229,20 @@ def dispatch_outbox(limit: int = 200, *, force: bool = False) -> int:
     return send([tuple(r) for r in rows]) if rows else 0
 
 
+_DELAYED: dict = {}
+
+
 def delayed_query(tenant_id: int):
     """A select of the count of the tenant's jobs that are due but could not be handed to Redis:
-    the pages say so (a header counter, portal.web.badges)."""
-    return db.select(db.func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != "")
+    the pages say so (a header counter, portal.web.badges). One per tenant, built once: every page
+    asks it (portal.tenancy.scoping.reusable)."""
+    query = _DELAYED.get(tenant_id)
+    if query is None:
+        if len(_DELAYED) >= 4096:
+            _DELAYED.clear()
+        query = _DELAYED[tenant_id] = reusable(db.select(db.func.count()).select_from(OutboxEntry).where(
+            OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != ""))
+    return query
 
 
 def _stale_after() -> int:

@@ -51,6 +51,7 @@ _scoped: dict = {}
 @event.listens_for(Mapper, "after_mapper_constructed")
 def _forget_scoped_tables(mapper, class_):
     _scoped.clear()
+    _REUSED.clear()  # their answers may name the new table; unmarked, they are looked at anew
 
 
 def _scoped_tables() -> frozenset:
@@ -61,6 +62,11 @@ def _scoped_tables() -> frozenset:
 
 
 def _touches_tenant_data(state) -> bool:
+    # The entity SQLAlchemy binds the statement by (its first ORM entity, a dict lookup) answers
+    # most statements; its table is in the statement, so the walk below would say the same.
+    lead = state.bind_arguments.get("mapper")
+    if lead is not None and issubclass(lead.class_, TenantScoped):
+        return True
     if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
         return True
     # select(func.count()).select_from(Member) names no entity; look at the tables themselves.
@@ -69,20 +75,51 @@ def _touches_tenant_data(state) -> bool:
                                                                include_aliases=True, include_crud=True))
 
 
+# Statements built once and executed on every request (the login's session row, the header's
+# counters), by id: the statement itself (so the id stays its own), whether it touches tenant
+# data, and its filtered form per tenant. A statement is immutable, so both answers stay true;
+# reusing the filtered statement object also lets SQLAlchemy reuse its cache key.
+_REUSED: dict = {}
+_REUSED_MAX = 1024  # statements; each keeps at most one filtered form per tenant
+_FILTERED_MAX = 4096
+
+
+def reusable(statement):
+    """Mark a statement that is built once and executed many times (see _REUSED); returns it.
+    Only for statements kept for the process, not for ones built per call."""
+    if len(_REUSED) >= _REUSED_MAX:
+        _REUSED.clear()
+    _REUSED[id(statement)] = [statement, None, {}]
+    return statement
+
+
+def is_reusable(statement) -> bool:
+    kept = _REUSED.get(id(statement))
+    return kept is not None and kept[0] is statement
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state):
     """Each ORM statement: the tenant filter, then the settings RLS reads (one look at the tables
     for both)."""
-    touches = _touches_tenant_data(state)
+    kept = _REUSED.get(id(state.statement))
+    if kept is not None and kept[0] is not state.statement:
+        kept = None
+    if kept is None:
+        touches = _touches_tenant_data(state)
+    else:
+        if kept[1] is None:
+            kept[1] = _touches_tenant_data(state)
+        touches = kept[1]
     if touches and (state.is_select or state.is_update or state.is_delete):
-        _add_tenant_criteria(state)
+        _add_tenant_criteria(state, kept)
     # Tenants, users and logins are read under no policy: no round trip for them. Text SQL may
     # touch anything, so it always gets the settings.
     if touches or isinstance(state.statement, TextClause):
         _apply(state.session)
 
 
-def _add_tenant_criteria(state):
+def _add_tenant_criteria(state, kept=None):
     value = context_value()
     if value == CROSS:
         return
@@ -92,10 +129,32 @@ def _add_tenant_criteria(state):
             # inside a tenant context the refresh is filtered like any other load.
             return
         raise TenantContextMissing("tenant-owned data queried without a tenant context")
-    tid = value
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
-    )
+    if kept is not None:
+        filtered = kept[2].get(value)
+        if filtered is None:
+            if len(kept[2]) >= _FILTERED_MAX:
+                kept[2].clear()
+            filtered = kept[2][value] = state.statement.options(_tenant_criteria(value))
+        state.statement = filtered
+        return
+    state.statement = state.statement.options(_tenant_criteria(value))
+
+
+_CRITERIA: dict = {}
+
+
+def _tenant_criteria(tid: int):
+    """The loader criteria for tenant `tid`: one option object per tenant, as it is immutable.
+
+    Building it is a lambda analysis each time; kept, a statement pays only for attaching it. The
+    lambda closes over `tid`, which SQLAlchemy reads as a bound parameter of the cached SQL."""
+    option = _CRITERIA.get(tid)
+    if option is None:
+        if len(_CRITERIA) >= _FILTERED_MAX:
+            _CRITERIA.clear()
+        option = _CRITERIA[tid] = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid,
+                                                       include_aliases=True)
+    return option
 
 
 @event.listens_for(Session, "before_flush")
@@ -184,4 +243,4 @@ def apply_settings() -> None:
     _apply(db.session())
 
 
-__all__ = ["TenantScoped", "apply_settings", "current_tenant_id", "write_settings"]
+__all__ = ["TenantScoped", "apply_settings", "current_tenant_id", "reusable", "write_settings"]

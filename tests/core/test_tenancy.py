@@ -87,3 +87,26 @@ def test_count_over_select_from_is_scoped_too(make):
         assert db.session.execute(db.select(db.func.count()).select_from(Member)).scalar() == 0
     with pytest.raises(TenantContextMissing):
         db.session.execute(db.select(db.func.count()).select_from(Member)).scalar()
+
+
+def test_a_reused_statement_is_filtered_for_each_tenant_it_runs_in(make):
+    """scoping.reusable keeps a statement's filtered form per tenant: tenant A's filter must never
+    answer for tenant B, nor a missing context pass unfiltered."""
+    from portal.tenancy.scoping import is_reusable, reusable
+    a = make.org("110105", name="朝阳支部")
+    b = make.org("320115", name="江宁支部")
+    make.member("110105", a, name="甲")
+    make.member("320115", b, name="乙")
+    db.session.remove()
+    names = reusable(db.select(Member.name))
+    count = reusable(db.select(db.func.count()).select_from(Member))  # no entity: found by its tables
+    assert is_reusable(names) and not is_reusable(db.select(Member.name))
+    for code, name in (("110105", "甲"), ("320115", "乙"), ("110105", "甲")):
+        with tenant_scope(tenant(code).id):
+            assert db.session.execute(names).scalars().all() == [name]
+            assert db.session.execute(count).scalar() == 1
+    with pytest.raises(TenantContextMissing):
+        db.session.execute(names).all()
+    with pytest.raises(TenantContextMissing):
+        db.session.execute(count).all()
+    db.session.rollback()
