@@ -23,7 +23,7 @@ from portal.exchange.models import (ACTIVE, AGREEMENT_STATE_LABELS, AGREEMENT_ST
                                     DEFAULT_DUTIES_HOST, DEFAULT_DUTIES_ORIGIN, EXPIRED, PROPOSED, REPORT_EVERY,
                                     SCOPE_ALL, SCOPE_MEMBERS, TERMINATED, Agreement, AgreementMember)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, load, subtree_ids, sweep, visible
+from portal.exchange.shared import flushing, in_register, load, sides, subtree_ids, sweep, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber, lookups
@@ -532,12 +532,7 @@ def query(principal, *, side: str = "", state: str = ""):
         raise ValidationFailed({"side": _("side 应为 origin（流出地）或 host（流入地）")})
     if state and state not in AGREEMENT_STATES:
         raise ValidationFailed({"state": _("状态应为：%(s)s", s="、".join(AGREEMENT_STATES))})
-    org = scope.limit(principal)
-    origin_cond = Agreement.tenant_id == me
-    host_cond = Agreement.other_tenant_id == me
-    if org is not None:
-        origin_cond = origin_cond & Agreement.origin_org_id.in_(subtree_ids(org))
-        host_cond = host_cond & Agreement.host_org_id.in_(subtree_ids(org))
+    origin_cond, host_cond = sides(principal, Agreement, Agreement.origin_org_id, Agreement.host_org_id)
     cond = origin_cond if side == "origin" else host_cond if side == "host" else or_(origin_cond, host_cond)
     select = visible(Agreement, me).filter(cond)
     if state:

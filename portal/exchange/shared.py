@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.core.errors import Conflict, NotFound
 from portal.extensions import db
 from portal.i18n import _
+from portal.orgs import scope
 from portal.orgs.models import Organization
 from portal.tenancy.context import cross_tenant, tenant_scope
 from portal.tenancy.models import Tenant
@@ -92,6 +93,17 @@ def load(model, object_id, tenant_id: int, *, lock: bool = False, refresh: bool 
 def org_by_id(org_id: int) -> Organization | None:
     with cross_tenant():
         return db.session.get(Organization, org_id)
+
+
+def sides(principal, model, own_org, other_org):
+    """The conditions of the rows the principal's tenant owns and of those it is the other side of,
+    each limited to a branch secretary's subtree through that side's organization column."""
+    me = principal.tenant.id
+    own, other = model.tenant_id == me, model.other_tenant_id == me
+    org = scope.limit(principal)
+    if org is not None:
+        own, other = own & own_org.in_(subtree_ids(org)), other & other_org.in_(subtree_ids(org))
+    return own, other
 
 
 def subtree_ids(org: Organization):

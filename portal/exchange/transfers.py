@@ -29,7 +29,7 @@ from portal.exchange.models import (ACCEPTED, CANCELLED, COMPLETED, OPEN_STATES,
                                     RETURN_REASONS, RETURNED, STATE_LABELS, STEP_LABELS, SUBMITTED,
                                     TRANSFER_STATES, Transfer, TransferEvent)
 from portal.exchange.notifications import notify
-from portal.exchange.shared import flushing, in_register, load, subtree_ids, sweep, visible
+from portal.exchange.shared import flushing, in_register, load, sides, sweep, visible
 from portal.extensions import db
 from portal.i18n import _
 from portal.members import idnumber
@@ -598,14 +598,7 @@ def get(principal, transfer_id) -> Transfer:
 
 def _box_conditions(principal):
     """The conditions of the outgoing and the incoming box (a secretary's: their subtree's)."""
-    me = principal.tenant.id
-    org = scope.limit(principal)
-    out_cond = Transfer.tenant_id == me
-    in_cond = Transfer.other_tenant_id == me
-    if org is not None:
-        out_cond = out_cond & Transfer.from_org_id.in_(subtree_ids(org))
-        in_cond = in_cond & Transfer.to_org_id.in_(subtree_ids(org))
-    return out_cond, in_cond
+    return sides(principal, Transfer, Transfer.from_org_id, Transfer.to_org_id)
 
 
 def query(principal, *, box: str = "", state: str = "", q: str = ""):
