@@ -21,20 +21,36 @@ def paginate(query, *, per_page: int | None = None, page: int | None = None, cou
                        error_out=False, count=count)
 
 
-class SeekPage:
+class Page:
+    """Page `page` of a list of `total` rows, read by the caller (by offset, or sliced from a list in
+    memory), with the attributes of Flask-SQLAlchemy's Pagination the `pager` macro reads."""
+
+    def __init__(self, items, *, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.pages = max(1, -(-total // per_page))
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+
+def in_memory(rows: list, page: int, per_page: int) -> Page:
+    """The page of a list already read whole (a page past the end shows the last one)."""
+    page = min(max(page, 1), max(1, -(-len(rows) // per_page)))
+    start = (page - 1) * per_page
+    return Page(rows[start:start + per_page], page=page, per_page=per_page, total=len(rows))
+
+
+class SeekPage(Page):
     """One page of a list read by its sort key (keyset or seek pagination) instead of an offset.
 
     The page after this one starts past its last row (?after=<id>), the one before ends before its
     first row (?before=<id>); either is an index range read, so page 150 costs what page 2 costs.
     A page named by its number alone (the first page, an address typed in) is read by `numbered`.
-    Attributes are those of Flask-SQLAlchemy's Pagination the `pager` macro reads, plus the query
-    arguments of the neighbouring pages (`prev_args`, `next_args`)."""
+    Besides Page's attributes, the query arguments of the neighbouring pages (`prev_args`,
+    `next_args`); whether they exist is what the read found, not what the count says."""
 
     def __init__(self, items, *, page: int, per_page: int, total: int, has_prev: bool, has_next: bool):
-        self.items, self.page, self.per_page, self.total = items, page, per_page, total
-        self.pages = max(1, -(-total // per_page))
+        super().__init__(items, page=page, per_page=per_page, total=total)
         self.has_prev, self.has_next = has_prev, has_next
-        self.prev_num, self.next_num = page - 1, page + 1
 
     @property
     def prev_args(self) -> dict:

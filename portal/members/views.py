@@ -170,8 +170,7 @@ def _show_page(member, contact_form=None, *, status=200):
     principal = g.principal
     page = _int_arg("page", 1, 1, MAX_PAGE)
     items, total, names = services.contacts_page(member, page, CONTACTS_PER_PAGE)
-    contacts = paging.SeekPage(items, page=page, per_page=CONTACTS_PER_PAGE, total=total, has_prev=page > 1,
-                               has_next=page * CONTACTS_PER_PAGE < total)
+    contacts = paging.Page(items, page=page, per_page=CONTACTS_PER_PAGE, total=total)
     today = clock.today()
     if contact_form is None:
         contact_form = ContactForm(formdata=None, on=today.isoformat())

@@ -1,9 +1,8 @@
 """Pages of a tenant's organizations: the tree, one organization, create, edit, move."""
-from math import ceil
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from portal.core.paging import page_arg
+from portal.core.paging import in_memory, page_arg
 from portal.audit import services as audit
 from portal.auth.access import permission
 from portal.core.forms import choices as form_choices
@@ -20,20 +19,6 @@ from portal.orgs import scope
 bp = Blueprint("orgs", __name__, url_prefix="/t/<tenant>/orgs")
 
 TREE_PER_PAGE = 100
-
-
-class ListPage:
-    """A page of an in-memory list, with the attributes the `pager` macro reads."""
-
-    def __init__(self, items: list, page: int, per_page: int):
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, ceil(self.total / per_page))
-        self.page = min(max(page, 1), self.pages)
-        start = (self.page - 1) * per_page
-        self.items = items[start:start + per_page]
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-        self.prev_num, self.next_num = self.page - 1, self.page + 1
 
 
 def _levels(rows: list[Organization]) -> dict[int, int]:
@@ -96,7 +81,7 @@ def index():
         for o in rows:
             ids = [int(p) for p in o.path.strip("/").split("/") if p.isdigit()][:-1]
             trail[o.id] = [by_id[i].name for i in ids if i in by_id]
-    return render_template("orgs/index.html", page=ListPage(rows, page_arg(), TREE_PER_PAGE),
+    return render_template("orgs/index.html", page=in_memory(rows, page_arg(), TREE_PER_PAGE),
                            levels=_levels(visible), counts=counts, totals=totals, filtered=filtered,
                            trail=trail, q=q, kind=kind, role=role, kinds=KINDS, roles=ROLES,
                            org_roles=ROLE_LABELS, has_any=bool(visible))

@@ -1,13 +1,13 @@
 """Reading the work list: what a principal sees (a branch secretary: their subtree), counts by kind,
 by organization, by county for an upper level, and the item shape of api.md."""
 from datetime import date
-from math import ceil
 
 import sqlalchemy as sa
 from flask import url_for
 
 from portal.core import clock
 from portal.core.errors import ValidationFailed
+from portal.core.paging import Page
 from portal.extensions import db
 from portal.i18n import _
 from portal.orgs import services as orgs
@@ -66,18 +66,6 @@ def counts(principal, *, org: Organization | None = None) -> dict:
     q = _scope(principal, db.select(WorkItem.kind, sa.func.count()).group_by(WorkItem.kind), org)
     found = dict(db.session.execute(q).all())
     return {kind: found[kind] for kind in KINDS if found.get(kind)}
-
-
-class Page:
-    """One page of the list, with the attributes of Flask-SQLAlchemy's Pagination the `pager`
-    macro reads."""
-
-    def __init__(self, items: list, *, page: int, per_page: int, total: int):
-        self.items, self.page, self.per_page, self.total = items, page, per_page, total
-        self.pages = ceil(total / per_page) if total else 0
-        self.has_prev, self.has_next = page > 1, page < self.pages
-        self.prev_num = page - 1 if self.has_prev else None
-        self.next_num = page + 1 if self.has_next else None
 
 
 def page(principal, counts: dict, *, org: Organization | None = None, kind: str = "", number: int = 1,
