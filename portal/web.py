@@ -4,6 +4,7 @@ answers (HTML for pages, the api.md JSON shape for /api/), and the template cont
 It wires auth and tenancy into the app, so it sits with the app factory above the features, not
 in core (which imports no feature)."""
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale, refresh as refresh_locale
@@ -267,23 +268,23 @@ def badges(principal) -> dict:
     return dict(row._mapping)
 
 
-_COUNTERS: dict = {}
-
-
 def _counters_statement(counts: dict):
     """One select of the counters. When every provider's select is a kept one (scoping.reusable:
     the same object each time for the same tenant and role), the combined select is kept too, so
     building it and looking at its tables happen once rather than on every page."""
     if not all(is_reusable(q) for q in counts.values()):
-        return db.select(*(q.scalar_subquery().label(name) for name, q in counts.items()))
-    key = tuple((name, id(q)) for name, q in counts.items())
-    kept = _COUNTERS.get(key)
-    if kept is None or any(a is not b for a, b in zip(kept[0], counts.values())):
-        if len(_COUNTERS) >= 4096:
-            _COUNTERS.clear()
-        statement = reusable(db.select(*(q.scalar_subquery().label(name) for name, q in counts.items())))
-        kept = _COUNTERS[key] = (tuple(counts.values()), statement)
-    return kept[1]
+        return _combined(counts.items())
+    # Statements compare and hash by identity: the same kept selects give the same combined one.
+    return _kept_combined(tuple(counts.items()))
+
+
+def _combined(named_selects):
+    return db.select(*(q.scalar_subquery().label(name) for name, q in named_selects))
+
+
+@lru_cache(maxsize=4096)
+def _kept_combined(named_selects: tuple):
+    return reusable(_combined(named_selects))
 
 
 def flash_error(exc: PortalError):

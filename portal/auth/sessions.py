@@ -4,6 +4,7 @@ absolute limits (SESSION_IDLE_MINUTES, SESSION_LIFETIME_HOURS)."""
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam
@@ -43,16 +44,12 @@ def is_open(row: UserSession, now=None) -> bool:
     return row.ended_at is None and now - row.last_seen_at <= idle and now - row.created_at <= lifetime
 
 
-_LIVE: list = []
-
-
+@cache
 def _live_statement():
     """The session row by its key's hash, with its user and grants: built once, as every request
     asks it (see scoping.reusable)."""
-    if not _LIVE:
-        _LIVE.append(reusable(db.select(UserSession).where(UserSession.key_hash == bindparam("key_hash"))
-                              .options(joinedload(UserSession.user).joinedload(User.grants))))
-    return _LIVE[0]
+    return reusable(db.select(UserSession).where(UserSession.key_hash == bindparam("key_hash"))
+                    .options(joinedload(UserSession.user).joinedload(User.grants)))
 
 
 def live(user_id: int, raw) -> UserSession | None:

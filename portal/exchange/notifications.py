@@ -1,5 +1,7 @@
 """The in-app inbox of each organization: what the other side did. With SMTP configured the same
 message goes out by email from a background job (enqueued after the step commits)."""
+from functools import cache
+
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import func, or_
 
@@ -83,7 +85,9 @@ def inbox(principal, *, unread_only: bool = False):
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-_UNREAD: list = []
+@cache
+def _unread_all():
+    return reusable(db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
 
 
 def unread_query(principal):
@@ -92,9 +96,7 @@ def unread_query(principal):
         return _scoped(principal, db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None)))
     # Tenant-wide roles (most users) share one statement, built once: the header asks it on every
     # page, and the tenant filter is added per execution (portal.tenancy.scoping.reusable).
-    if not _UNREAD:
-        _UNREAD.append(reusable(db.select(func.count(Notification.id)).filter(Notification.read_at.is_(None))))
-    return _UNREAD[0]
+    return _unread_all()
 
 
 def unread_count(principal) -> int:

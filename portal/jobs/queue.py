@@ -19,6 +19,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import event, update
@@ -229,20 +230,13 @@ def dispatch_outbox(limit: int = 200, *, force: bool = False) -> int:
     return send([tuple(r) for r in rows]) if rows else 0
 
 
-_DELAYED: dict = {}
-
-
+@lru_cache(maxsize=4096)
 def delayed_query(tenant_id: int):
     """A select of the count of the tenant's jobs that are due but could not be handed to Redis:
     the pages say so (a header counter, portal.web.badges). One per tenant, built once: every page
     asks it (portal.tenancy.scoping.reusable)."""
-    query = _DELAYED.get(tenant_id)
-    if query is None:
-        if len(_DELAYED) >= 4096:
-            _DELAYED.clear()
-        query = _DELAYED[tenant_id] = reusable(db.select(db.func.count()).select_from(OutboxEntry).where(
-            OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != ""))
-    return query
+    return reusable(db.select(db.func.count()).select_from(OutboxEntry).where(
+        OutboxEntry.tenant_id == tenant_id, OutboxEntry.last_error != ""))
 
 
 def _stale_after() -> int:

@@ -1,4 +1,7 @@
 """Automatic tenant scoping of ORM statements, and the PostgreSQL settings RLS reads."""
+import weakref
+from functools import lru_cache
+
 from sqlalchemy import ForeignKey, Integer, PrimaryKeyConstraint, event
 from sqlalchemy.orm import Mapped, Mapper, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql import util as sql_util
@@ -76,41 +79,36 @@ def _touches_tenant_data(state) -> bool:
 
 
 # Statements built once and executed on every request (the login's session row, the header's
-# counters), by id: the statement itself (so the id stays its own), whether it touches tenant
-# data, and its filtered form per tenant. A statement is immutable, so both answers stay true;
-# reusing the filtered statement object also lets SQLAlchemy reuse its cache key.
-_REUSED: dict = {}
-_REUSED_MAX = 1024  # statements; each keeps at most one filtered form per tenant
-_FILTERED_MAX = 4096
+# counters): whether each touches tenant data, and its filtered form per tenant. A statement is
+# immutable, so both answers stay true; reusing the filtered statement object also lets SQLAlchemy
+# reuse its cache key. Held weakly: an entry lasts as long as whoever keeps the statement, so the
+# per-tenant ones of a whole country (thousands) are never dropped to make room for each other.
+_REUSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FILTERED_MAX = 4096  # filtered forms of one statement (one per tenant)
 
 
 def reusable(statement):
     """Mark a statement that is built once and executed many times (see _REUSED); returns it.
     Only for statements kept for the process, not for ones built per call."""
-    if len(_REUSED) >= _REUSED_MAX:
-        _REUSED.clear()
-    _REUSED[id(statement)] = [statement, None, {}]
+    _REUSED[statement] = [None, {}]
     return statement
 
 
 def is_reusable(statement) -> bool:
-    kept = _REUSED.get(id(statement))
-    return kept is not None and kept[0] is statement
+    return statement in _REUSED
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement(state):
     """Each ORM statement: the tenant filter, then the settings RLS reads (one look at the tables
     for both)."""
-    kept = _REUSED.get(id(state.statement))
-    if kept is not None and kept[0] is not state.statement:
-        kept = None
+    kept = _REUSED.get(state.statement)
     if kept is None:
         touches = _touches_tenant_data(state)
     else:
-        if kept[1] is None:
-            kept[1] = _touches_tenant_data(state)
-        touches = kept[1]
+        if kept[0] is None:
+            kept[0] = _touches_tenant_data(state)
+        touches = kept[0]
     if touches and (state.is_select or state.is_update or state.is_delete):
         _add_tenant_criteria(state, kept)
     # Tenants, users and logins are read under no policy: no round trip for them. Text SQL may
@@ -130,31 +128,23 @@ def _add_tenant_criteria(state, kept=None):
             return
         raise TenantContextMissing("tenant-owned data queried without a tenant context")
     if kept is not None:
-        filtered = kept[2].get(value)
+        filtered = kept[1].get(value)
         if filtered is None:
-            if len(kept[2]) >= _FILTERED_MAX:
-                kept[2].clear()
-            filtered = kept[2][value] = state.statement.options(_tenant_criteria(value))
+            if len(kept[1]) >= _FILTERED_MAX:
+                kept[1].clear()
+            filtered = kept[1][value] = state.statement.options(_tenant_criteria(value))
         state.statement = filtered
         return
     state.statement = state.statement.options(_tenant_criteria(value))
 
 
-_CRITERIA: dict = {}
-
-
+@lru_cache(maxsize=_FILTERED_MAX)
 def _tenant_criteria(tid: int):
     """The loader criteria for tenant `tid`: one option object per tenant, as it is immutable.
 
     Building it is a lambda analysis each time; kept, a statement pays only for attaching it. The
     lambda closes over `tid`, which SQLAlchemy reads as a bound parameter of the cached SQL."""
-    option = _CRITERIA.get(tid)
-    if option is None:
-        if len(_CRITERIA) >= _FILTERED_MAX:
-            _CRITERIA.clear()
-        option = _CRITERIA[tid] = with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid,
-                                                       include_aliases=True)
-    return option
+    return with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tid, include_aliases=True)
 
 
 @event.listens_for(Session, "before_flush")

@@ -110,3 +110,17 @@ def test_a_reused_statement_is_filtered_for_each_tenant_it_runs_in(make):
     with pytest.raises(TenantContextMissing):
         db.session.execute(count).all()
     db.session.rollback()
+
+
+def test_kept_statements_stay_marked_however_many_a_country_needs():
+    """One kept statement per county (the header's delayed-jobs count) for ~3,000 counties: marking
+    more never unmarks the first, and a statement nobody keeps any more is forgotten."""
+    import gc
+
+    from portal.tenancy import scoping
+    kept = [scoping.reusable(db.select(Member.id).filter(Member.tenant_id == i)) for i in range(5000)]
+    assert all(scoping.is_reusable(s) for s in kept)
+    before = len(scoping._REUSED)
+    del kept
+    gc.collect()
+    assert len(scoping._REUSED) <= before - 5000
