@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.auth.access import Unauthenticated, authorize_request, public
-from portal.auth.roles import ROLE_LABELS
+from portal.auth.roles import ROLE_LABELS, allows
 from portal.core import clock, labels
 from portal.core.errors import PortalError
 from portal.extensions import db
@@ -197,21 +197,6 @@ NAV = (
     ("admin.users", lazy("用户"), "manage_users"),
     ("audit.index", lazy("审计"), "audit"),
 )
-# Built header entries and links by what they depend on; bounded, as tenants x roles x languages is.
-_HEADER_CACHE: dict = {}
-_HEADER_CACHE_MAX = 4096
-
-
-def _remember(key, build):
-    try:
-        return _HEADER_CACHE[key]
-    except KeyError:
-        pass
-    value = build()
-    if len(_HEADER_CACHE) >= _HEADER_CACHE_MAX:
-        _HEADER_CACHE.clear()
-    _HEADER_CACHE[key] = value
-    return value
 
 
 def header_nav(principal) -> list:
@@ -222,22 +207,29 @@ def header_nav(principal) -> list:
     a permission check, a translation and a URL build each); only `active` is the request's."""
     if principal is None or principal.tenant is None or not g.get("tenant_code"):
         return []
-    role = principal.role
-
-    def build():
-        views = current_app.view_functions
-        return tuple((endpoint, Markup(str(label)), url_for(endpoint)) for endpoint, label, perm in NAV
-                     if endpoint in views and principal.can(perm))
-    key = ("nav", g.tenant_code, role, str(get_locale()), request.script_root)
+    entries = _nav_entries(g.tenant_code, principal.role, str(get_locale()), request.script_root)
     current = request.endpoint
-    return [(label, url, endpoint == current) for endpoint, label, url in _remember(key, build)]
+    return [(label, url, endpoint == current) for endpoint, label, url in entries]
+
+
+# Bounded, as tenants x roles x languages is. The arguments are what the result depends on (url_for
+# and the labels read them from the request).
+@lru_cache(maxsize=4096)
+def _nav_entries(tenant_code: str, role: str | None, locale: str, script_root: str) -> tuple:
+    views = current_app.view_functions
+    return tuple((endpoint, Markup(str(label)), url_for(endpoint)) for endpoint, label, perm in NAV
+                 if endpoint in views and role is not None and allows(role, perm))
 
 
 def header_url(endpoint: str, **values) -> str:
     """url_for for the header's fixed links (account, logout, static files): the same URL on
     every page of a tenant, built once."""
-    key = ("url", endpoint, g.get("tenant_code"), request.script_root, tuple(sorted(values.items())))
-    return _remember(key, lambda: url_for(endpoint, **values))
+    return _fixed_url(endpoint, g.get("tenant_code"), request.script_root, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=4096)
+def _fixed_url(endpoint: str, tenant_code: str | None, script_root: str, values: tuple) -> str:
+    return url_for(endpoint, **dict(values))
 
 
 _BADGE_PROVIDERS = []
