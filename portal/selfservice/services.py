@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import and_, func, literal
+from sqlalchemy import func, literal
 
 from portal.audit.services import record
 from portal.auth.access import Principal
@@ -111,36 +111,22 @@ def _tenant(tid: int) -> Tenant:
 # ---- the office: issuing and revoking ----
 
 
-def active_link(member: Member) -> SelfServiceLink | None:
-    return (
-        db.session.execute(
-            db.select(SelfServiceLink)
-            .filter(
-                SelfServiceLink.member_id == member.id,
-                SelfServiceLink.revoked_at.is_(None),
-                SelfServiceLink.expires_on >= clock.today(),
-            )
-            .order_by(SelfServiceLink.id.desc())
-        )
-        .scalars()
-        .first()
-    )
-
-
 def link_and_pending(principal, member: Member) -> tuple[SelfServiceLink | None, list[SelfReport]]:
-    """For the member page: the member's link in use (as `active_link`) and the reports about them
-    waiting for review (as `reports_query`), in one statement instead of two: both are outer-joined
-    onto a single row, so the answer is one row per waiting report, or one row without any."""
+    """For the member page: the member's link in use (the latest neither revoked nor expired) and
+    the reports about them waiting for review (`reports_query`'s), in one statement instead of two:
+    both are outer-joined onto a single row, so the answer is one row per waiting report, or one
+    row without any."""
     in_use = (db.select(func.max(SelfServiceLink.id))
               .filter(SelfServiceLink.member_id == member.id, SelfServiceLink.revoked_at.is_(None),
                       SelfServiceLink.expires_on >= clock.today()).scalar_subquery())
-    visible = members.scoped_query(principal).with_only_columns(Member.id).filter(Member.id == member.id)
+    # Not correlated with the outer SelfReport: the subquery reads its own.
+    pending = reports_query(principal).filter(SelfReport.member_id == member.id) \
+        .with_only_columns(SelfReport.id).order_by(None).correlate(None)
     one = db.select(literal(1).label("one")).subquery()
     rows = db.session.execute(
         db.select(SelfServiceLink, SelfReport).select_from(one)
         .outerjoin(SelfServiceLink, SelfServiceLink.id == in_use)
-        .outerjoin(SelfReport, and_(SelfReport.member_id == member.id, SelfReport.member_id.in_(visible),
-                                    SelfReport.state == PENDING))
+        .outerjoin(SelfReport, SelfReport.id.in_(pending))
         .order_by(SelfReport.created_at.desc(), SelfReport.id.desc())).all()
     return rows[0][0], [report for _link, report in rows if report is not None]
 
