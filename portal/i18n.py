@@ -1,7 +1,7 @@
 """Translation helpers. Message ids are the Chinese text (the primary language); the English
 catalog in portal/translations/en translates them."""
 from flask import g, has_request_context, request, session
-from flask_babel import get_translations, lazy_gettext, ngettext  # noqa: F401
+from flask_babel import get_translations, ngettext  # noqa: F401
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup
