@@ -39,8 +39,8 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa
 
-from tests.perf.bench_web import backend_pids, clerks, cpu_seconds, create_fallback, fallback_url, migrate, \
-    role_binds, seed, server_env
+from tests.perf.bench_web import backend_pids, clerks, cpu_seconds, create_fallback, database_arguments, \
+    fallback_url, migrate, role_binds, seed, server_env
 
 DATABASE = "portal_bench_requests"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -241,9 +241,7 @@ def measure(app, admin_url: str, url: str, name: str, action, repeat: int, profi
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_WEB_DATABASE", ""))
-    parser.add_argument("--admin-url", default=os.environ.get("PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="its queues get a prefix of their own")
+    database_arguments(parser)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--tenants", type=int, default=10, help="counties of the database built when none is given")
     parser.add_argument("--members", type=int, default=2000, help="bulk register rows per county built")

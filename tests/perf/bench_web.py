@@ -313,11 +313,17 @@ def report(pages: list[dict], total: dict, seconds: float) -> None:
           f"{'  MISSED' if rps < THROUGHPUT else ''}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both load benchmarks (this one and bench_requests.py) take their database, its
+    server and Redis from."""
     parser.add_argument("--database-url", default=os.environ.get("BENCH_WEB_DATABASE", ""))
     parser.add_argument("--admin-url", default=os.environ.get("PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="its queues get a prefix of their own")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    database_arguments(parser)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--run-time", default="3m")
