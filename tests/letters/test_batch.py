@@ -60,8 +60,9 @@ def test_the_open_letter_is_one_job_with_a_combined_pdf_and_one_pdf_per_member(m
         assert f"{name}同志在{region}工作" in combined
     assert "李流入" not in combined
     assert "望京第一党支部惦记着您" in combined and "酒仙桥党支部惦记着您" in combined
-    assert "{{7*7}}" in combined and "49" not in combined and "{%if1%}x{%endif%}" in combined
-    assert "{{未知}}" in combined
+    # The user's text is printed as written in every letter. Not "49 not in the PDF": a random
+    # verification code may hold those digits.
+    assert combined.count("这段文字原样打印：{{7*7}}{%if1%}x{%endif%}{{未知}}") == 3
     assert combined.count("致流动党员的一封信") >= 3
 
     with scope("110105"):
