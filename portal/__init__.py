@@ -35,6 +35,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
+    from portal.core import database
+    database.init_app(app)
     if app.config.get("ENV_NAME") == "production":
         with app.app_context():
             check_database_role(db.engine)
