@@ -1,5 +1,5 @@
 """The portal application factory. Nothing happens at import time."""
-from flask import Flask, g
+from flask import Flask
 
 from portal.config import Config, check_database_role, check_production, from_env
 from portal.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
