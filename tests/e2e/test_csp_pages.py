@@ -26,13 +26,13 @@ def test_main_pages_work_under_the_policy(live_server, page, make):
     login(page, live_server, p.user.username, PASSWORD)
     page.wait_for_load_state()
     for label in NAV:
-        page.locator("nav").get_by_role("link", name=label, exact=True).first.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # waiting after the click may still see the page before it
+            page.locator("nav").get_by_role("link", name=label, exact=True).first.click()
         assert page.locator("main").inner_text().strip(), label
-    page.locator("#nav-notifications").click()  # its name carries the unread count
-    page.wait_for_load_state()
-    page.locator("nav").get_by_role("link", name="联合名录", exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#nav-notifications").click()  # its name carries the unread count
+    with page.expect_navigation():
+        page.locator("nav").get_by_role("link", name="联合名录", exact=True).click()
 
     # Pages reached from the lists, and the script each one runs.
     page.goto(f"{live_server}/t/110105/members/{member.id}")

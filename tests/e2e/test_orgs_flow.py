@@ -38,8 +38,8 @@ def _create(page, base, name, kind, parent_label=None):
     page.fill("input[name=contact_name]", "刘联系")
     page.fill("input[name=contact_phone]", "13811112222")
     _shot(page, "org-form")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # waiting after the click may still see the page before it
+        page.locator("main form button[type=submit]").click()
 
 
 def test_admin_builds_a_tree_and_moves_a_branch(live_server, page, make):
@@ -54,8 +54,8 @@ def test_admin_builds_a_tree_and_moves_a_branch(live_server, page, make):
     _create(page, live_server, "第一流动党员党支部", "流动党员党支部", parent_label="朝阳区流动党员党委")
     page.goto(page.url.replace("/orgs/", "/orgs/", 1) + "/edit")
     page.fill("input[name=address]", "朝阳区望京街道")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
     assert "已保存" in page.content() and "朝阳区望京街道" in page.content()
     _shot(page, "org-show")
     first, target = _org("第一流动党员党支部"), _org("望京街道流动党员党委")
@@ -77,7 +77,7 @@ def test_admin_builds_a_tree_and_moves_a_branch(live_server, page, make):
     assert _org("第一流动党员党支部").parent_id == _org("朝阳区流动党员党委").id  # declined: unchanged
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
     assert "已将 第一流动党员党支部 移到 望京街道流动党员党委 之下" in page.content()
     assert _org("第一流动党员党支部").parent_id == target.id

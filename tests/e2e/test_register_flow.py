@@ -27,22 +27,22 @@ def test_clerk_adds_finds_and_contacts_a_member(live_server, page, make):
     page.select_option("select[name=direction]", "流出")
     page.fill("input[name=phone]", "13912340000")
     page.fill("input[name=employer]", "深圳某科技有限公司")
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # waiting after the click may still see the page before it
+        page.locator("form button[type=submit]").last.click()
     assert "欧阳明" in page.content()
 
     # Find by exact ID number from the register's search box.
     page.goto(f"{live_server}/t/110105/members/")
     page.fill("input[name=q]", number)
-    page.locator("form[role=search] button[type=submit]").click()
-    page.wait_for_load_state()
-    page.get_by_role("link", name="欧阳明").first.click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("form[role=search] button[type=submit]").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="欧阳明").first.click()
 
     page.fill("#contact-form textarea[name=note]", "电话联系，本人在深圳务工，情况良好")
     page.select_option("#contact-form select[name=channel]", "电话")
-    page.locator("#contact-form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#contact-form button[type=submit]").click()
     assert "情况良好" in page.locator("#contacts").inner_text()
 
     with scope("110105"):

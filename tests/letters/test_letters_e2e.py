@@ -27,8 +27,8 @@ def test_clerk_issues_voids_writes_and_verifies(live_server, page, make):  # noq
     page.goto(f"{live_server}/t/110105/members/{member.id}")
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
-    page.click("#issue-activity-card")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # waiting after the click may still see the page before it
+        page.click("#issue-activity-card")
     assert dialogs and "欧阳明" in dialogs[0]
     assert "已发放流动党员活动证" in page.content()
     _shot(page, "letter")
@@ -36,16 +36,16 @@ def test_clerk_issues_voids_writes_and_verifies(live_server, page, make):  # noq
         card = db.session.execute(db.select(Letter).filter_by(kind="activity_card")).scalar_one()
 
     page.fill("input[name=reason]", "证件遗失")
-    page.get_by_role("button", name="作废").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="作废").click()
     assert "已作废" in page.locator("#letter-state").inner_text()
 
     page.goto(f"{live_server}/t/110105/letters/open-letter")
-    page.click("button[value=preview]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[value=preview]")
     assert "共 2 名流出党员" in page.locator("#open-letter-preview").inner_text()
-    page.click("button[value=issue]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[value=issue]")
     page.wait_for_selector("#batch-pdf", timeout=60000)
     _shot(page, "batch")
     assert "100%" in page.locator(".progress-bar").inner_text()
@@ -58,8 +58,8 @@ def test_clerk_issues_voids_writes_and_verifies(live_server, page, make):  # noq
 
     page.goto(f"{live_server}/verify")
     page.fill("input[name=code]", card.verify_code.lower())
-    page.click("#verify-form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#verify-form button[type=submit]")
     _shot(page, "verify")
     result = page.locator("#verify-result")
     assert result.get_attribute("data-state") == "void"
