@@ -15,7 +15,6 @@ from sqlalchemy import event
 # SET without LOCAL outlives the transaction: both count as writes (the ordinary rollback).
 _READS = ("SELECT", "SET LOCAL ", "SHOW ")
 _INSTALLED = weakref.WeakSet()
-_INTRANS = 2  # psycopg.pq.TransactionStatus.INTRANS: in a transaction, no statement failed
 
 
 def install(engine) -> None:
@@ -23,6 +22,7 @@ def install(engine) -> None:
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg" or engine in _INSTALLED:
         return
     _INSTALLED.add(engine)
+    from psycopg.pq import TransactionStatus
     # The raw connections whose current transaction ran something other than a read.
     wrote = weakref.WeakSet()
     dialect = engine.dialect
@@ -34,9 +34,10 @@ def install(engine) -> None:
             wrote.add(conn.connection.dbapi_connection)
 
     def do_rollback(connection):
-        # The pool hands its connection proxy, a Connection the raw psycopg connection.
+        # The pool's reset hands its proxy of the connection, a Connection's rollback the raw one.
         raw = getattr(connection, "dbapi_connection", connection)
-        if raw in wrote or raw.pgconn.transaction_status != _INTRANS:
+        # INTRANS: inside a transaction in which no statement failed.
+        if raw in wrote or raw.pgconn.transaction_status != TransactionStatus.INTRANS:
             wrote.discard(raw)
             rollback(connection)
         else:

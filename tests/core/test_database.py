@@ -4,6 +4,7 @@ import os
 
 import pytest
 import sqlalchemy as sa
+
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 
@@ -12,10 +13,10 @@ pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason=
 PROBE = "SELECT count(*) FROM tenants WHERE code = %(code)s AND 1 = 1"
 
 
-def _prepared(conn) -> int:
-    return conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements "
-                                "WHERE statement LIKE 'SELECT count(*) FROM tenants WHERE code = $1 AND 1 = 1%%'"
-                                ).scalar()
+def _prepared(conn, pattern: str) -> int:
+    """How many statements matching the regular expression `pattern` this connection has prepared."""
+    return conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements WHERE statement ~ %(p)s",
+                                {"p": pattern}).scalar()
 
 
 def test_a_statement_read_in_many_transactions_is_prepared_once(ctx):
@@ -24,7 +25,7 @@ def test_a_statement_read_in_many_transactions_is_prepared_once(ctx):
             conn.exec_driver_sql("SET LOCAL portal.tenant_id = ''")
             assert conn.exec_driver_sql(PROBE, {"code": "990999"}).scalar() == 0
             conn.rollback()
-        assert _prepared(conn) == 1
+        assert _prepared(conn, r"^SELECT count\(\*\) FROM tenants WHERE code = \$1 AND 1 = 1") == 1
         # The transaction really ended: a SET LOCAL does not outlive it.
         conn.exec_driver_sql("SET LOCAL portal.tenant_id = '7'")
         conn.rollback()
@@ -36,9 +37,7 @@ def test_a_page_read_through_the_session_keeps_them_too(ctx):
         db.session.execute(sa.select(Tenant.id).where(Tenant.code == "110105")).all()
         db.session.remove()  # what the end of a request does
     with db.engine.connect() as conn:
-        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements "
-                                        "WHERE statement ~ '^SELECT tenants.id\\s+FROM tenants\\s+WHERE tenants.code = \\$1'").scalar()
-    assert prepared == 1
+        assert _prepared(conn, r"^SELECT tenants.id\s+FROM tenants\s+WHERE tenants.code = \$1") == 1
 
 
 def test_a_write_that_is_not_committed_is_rolled_back(ctx):
